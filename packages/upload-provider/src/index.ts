@@ -1,0 +1,32 @@
+export { createDebug, redact } from './debug.js';
+export {
+  defineProvider,
+  describeIssues,
+  invalidOptions,
+  type OptionProblem,
+  type ProviderDefinition,
+  type ProviderFactory,
+  z,
+} from './define.js';
+export {
+  ERROR_CODES,
+  isAbortError,
+  isProviderError,
+  ProviderError,
+  type ProviderErrorCode,
+  type ProviderErrorOptions,
+  toProviderError,
+} from './errors.js';
+export {
+  type BuildKeyOptions,
+  buildKey,
+  contentDisposition,
+  joinKey,
+  MAX_KEY_BYTES,
+  normaliseKey,
+  normalisePrefix,
+  slugifyName,
+} from './keys.js';
+export { assertProvider, type LoadProviderOptions, loadProvider, providerPackageName } from './load.js';
+export { assertDeclaredSize, ByteCounter, knownSize, toReadable } from './streams.js';
+export type * from './types.js';
