@@ -1,0 +1,121 @@
+import { Readable } from 'node:stream';
+import { fileTypeFromBuffer } from 'file-type/core';
+import { detectText } from './text.js';
+
+/**
+ * How many bytes are read before deciding: file-type's own sample size (`reasonableDetectionSizeInBytes`), which is
+ * also enough for the text heuristics to get past an XML prolog, a doctype and a few comments.
+ */
+export const SNIFF_BYTES = 4100;
+
+export interface SniffResult {
+  /** The type the bytes show, e.g. `image/png`; `application/octet-stream` when they show nothing known. */
+  mime: string;
+  /** The usual extension for `mime` without its dot (`png`), or null when there is none. */
+  ext: string | null;
+  /** The whole body again: the bytes read to decide, then the rest of `source`, unbuffered. */
+  stream: Readable;
+  /** Bytes held back to decide (at most {@link SNIFF_BYTES} plus one chunk of `source`). */
+  headBytes: number;
+}
+
+interface Head {
+  chunks: Buffer[];
+  length: number;
+  ended: boolean;
+}
+
+/** Reads from `source` until `size` bytes or its end, then leaves it paused with its remaining data unread. */
+function readHead(source: Readable, size: number): Promise<Head> {
+  return new Promise((resolve, reject) => {
+    const head: Head = { chunks: [], length: 0, ended: false };
+    const done = (error?: unknown) => {
+      source.off('data', onData);
+      source.off('end', onEnd);
+      source.off('error', onError);
+      source.off('close', onClose);
+      if (error) reject(error);
+      else resolve(head);
+    };
+    const onData = (chunk: Buffer | string) => {
+      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      head.chunks.push(buffer);
+      head.length += buffer.length;
+      if (head.length >= size) {
+        source.pause();
+        done();
+      }
+    };
+    const onEnd = () => {
+      head.ended = true;
+      done();
+    };
+    const onError = (error: unknown) => done(error);
+    // A source destroyed without an error (an aborted request) never ends: say so rather than hang.
+    const onClose = () => {
+      if (!head.ended) done(source.errored ?? new Error('the upload stream closed before it ended'));
+    };
+    source.on('data', onData);
+    source.once('end', onEnd);
+    source.once('error', onError);
+    source.once('close', onClose);
+  });
+}
+
+/**
+ * Decides a body's type from its first bytes, by magic numbers (file-type) and then text heuristics for what
+ * file-type does not know (SVG, HTML, XML, JSON, CSV, plain text). Only the head is held in memory; the returned
+ * `stream` replays it and then pulls the rest from `source` as it is read, so memory does not grow with the file.
+ * Rejects when `source` fails before the head is read.
+ */
+export async function sniffStream(source: Readable): Promise<SniffResult> {
+  const head = await readHead(source, SNIFF_BYTES);
+  const headBuffer = Buffer.concat(head.chunks, head.length);
+  const { mime, ext } = await detect(headBuffer.subarray(0, SNIFF_BYTES), head.ended && head.length <= SNIFF_BYTES);
+
+  // Until the consumer starts reading, an error on the source would otherwise be an unhandled 'error' event;
+  // the async iterator below still sees it (it checks the stream's errored state), so nothing is lost.
+  source.on('error', noop);
+  const rest = head.ended
+    ? []
+    : (async function* () {
+        yield* source;
+      })();
+  async function* replay() {
+    if (headBuffer.length > 0) yield headBuffer;
+    yield* rest;
+  }
+  const stream = Readable.from(replay(), { objectMode: false });
+  // Destroying the returned stream (an aborted upload) must release the source too.
+  stream.once('close', () => {
+    if (!source.destroyed && !source.readableEnded) source.destroy();
+  });
+  return { mime, ext, stream, headBytes: headBuffer.length };
+}
+
+function noop(): void {}
+
+function hasBom(head: Uint8Array): boolean {
+  return (
+    (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) ||
+    (head[0] === 0xff && head[1] === 0xfe) ||
+    (head[0] === 0xfe && head[1] === 0xff)
+  );
+}
+
+/** The type of a complete head (`complete` when the head is the whole body). */
+export async function detect(head: Uint8Array, complete: boolean): Promise<{ mime: string; ext: string | null }> {
+  if (head.length === 0) return { mime: 'application/octet-stream', ext: null };
+  // A byte-order mark means text: a UTF-16 BOM (FF FE) would otherwise pass for an MPEG audio frame header.
+  if (hasBom(head)) {
+    const text = detectText(head, complete);
+    if (text) return text;
+  }
+  const magic = await fileTypeFromBuffer(head);
+  // file-type reports any `<?xml` document as application/xml; the text heuristics look inside for SVG or XHTML.
+  if (magic && magic.mime !== 'application/xml') return { mime: magic.mime, ext: magic.ext };
+  const text = detectText(head, complete);
+  if (text) return text;
+  if (magic) return { mime: magic.mime, ext: magic.ext };
+  return { mime: 'application/octet-stream', ext: null };
+}
