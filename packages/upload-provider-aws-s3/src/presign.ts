@@ -1,0 +1,70 @@
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { ProviderError } from 'upload-provider';
+import { PROVIDER_NAME } from './errors.js';
+import { S3_LIMITS } from './options.js';
+
+/** Checks a lifetime in seconds: a whole number from 1 to S3's 7 days. */
+export function checkExpiresIn(expiresIn: number, what: string): number {
+  if (
+    typeof expiresIn !== 'number' ||
+    !Number.isInteger(expiresIn) ||
+    expiresIn < 1 ||
+    expiresIn > S3_LIMITS.maxExpiresIn
+  ) {
+    throw new ProviderError(
+      'INVALID_INPUT',
+      `${what} must be a whole number of seconds from 1 to ${S3_LIMITS.maxExpiresIn} (7 days, S3's limit), got ${String(expiresIn)}`,
+      { provider: PROVIDER_NAME, details: { expiresIn } },
+    );
+  }
+  return expiresIn;
+}
+
+export interface PresignGetInput {
+  bucket: string;
+  key: string;
+  expiresIn: number;
+  contentDisposition?: string | undefined;
+}
+
+/** A presigned GetObject URL and the moment it stops working (SigV4 counts from the whole second it was signed). */
+export async function presignGet(client: S3Client, input: PresignGetInput): Promise<{ url: string; expiresAt: Date }> {
+  const signingDate = new Date(Math.floor(Date.now() / 1000) * 1000);
+  const command = new GetObjectCommand({
+    Bucket: input.bucket,
+    Key: input.key,
+    ...(input.contentDisposition ? { ResponseContentDisposition: input.contentDisposition } : {}),
+  });
+  // The presigner is a separate package built against its own copy of the client's types; the runtime shapes match.
+  const url = await getSignedUrl(client as never, command as never, { expiresIn: input.expiresIn, signingDate });
+  return { url, expiresAt: new Date(signingDate.getTime() + input.expiresIn * 1000) };
+}
+
+export interface PresignPostInput {
+  bucket: string;
+  key: string;
+  expiresIn: number;
+  /** Form fields the client must send unchanged; each becomes an exact-match condition of the policy. */
+  fields: Record<string, string>;
+  /** Further conditions: `content-length-range`, `starts-with`. */
+  conditions: unknown[];
+}
+
+/** An S3 POST policy, signed, and the expiry written into it. */
+export async function presignPost(
+  client: S3Client,
+  input: PresignPostInput,
+): Promise<{ url: string; fields: Record<string, string>; expiresAt: Date }> {
+  const { url, fields } = await createPresignedPost(client as never, {
+    Bucket: input.bucket,
+    Key: input.key,
+    Expires: input.expiresIn,
+    Fields: input.fields,
+    Conditions: input.conditions as never,
+  });
+  // The policy's own expiration is the one S3 enforces, so report exactly that.
+  const policy = JSON.parse(Buffer.from(fields.Policy ?? '', 'base64').toString('utf8')) as { expiration: string };
+  return { url, fields, expiresAt: new Date(policy.expiration) };
+}

@@ -1,0 +1,186 @@
+import { pipeline, type Readable, type TransformCallback } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  type PutObjectCommandInput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { ByteCounter, createDebug, isProviderError, ProviderError } from 'upload-provider';
+import { PROVIDER_NAME } from './errors.js';
+import { S3_LIMITS } from './options.js';
+
+const debug = createDebug(PROVIDER_NAME);
+
+/**
+ * Counts the bytes on their way to S3: more than `max` fails with `TOO_LARGE` as soon as it happens, and a body that
+ * ends short of `declared` fails with `INTEGRITY` before its last part is sent, so S3 never completes the object.
+ */
+class SizeGuard extends ByteCounter {
+  ended = false;
+  constructor(
+    private readonly declared: number | undefined,
+    max: number,
+  ) {
+    super(max, PROVIDER_NAME);
+  }
+  override _flush(done: TransformCallback): void {
+    this.ended = true;
+    if (this.declared !== undefined && this.bytes !== this.declared) {
+      done(
+        new ProviderError('INTEGRITY', `the body had ${this.bytes} bytes but ${this.declared} were declared`, {
+          provider: PROVIDER_NAME,
+          details: { actual: this.bytes, declared: this.declared },
+        }),
+      );
+      return;
+    }
+    done();
+  }
+}
+
+export interface StreamUploadInput {
+  client: S3Client;
+  params: Omit<PutObjectCommandInput, 'Body'>;
+  body: Readable;
+  /** Declared length, when known. */
+  size: number | undefined;
+  partSize: number;
+  queueSize: number;
+  signal: AbortSignal | undefined;
+}
+
+export interface StreamUploadResult {
+  bytes: number;
+  etag: string | undefined;
+  versionId: string | undefined;
+}
+
+/** The part size that keeps a body of `size` bytes within S3's 10,000 parts. */
+export function effectivePartSize(partSize: number, size: number | undefined): number {
+  if (size === undefined) return partSize;
+  return Math.max(partSize, Math.ceil(size / S3_LIMITS.maxParts));
+}
+
+/** The most bytes an upload may carry: S3's object limit, and 10,000 parts of `partSize` when the size is unknown. */
+export function uploadLimit(partSize: number, size: number | undefined): number {
+  return size ?? Math.min(S3_LIMITS.maxObjectSize, partSize * S3_LIMITS.maxParts);
+}
+
+/**
+ * Streams `body` to S3 with lib-storage: one PutObject when it fits in a part, otherwise a multipart upload with at
+ * most `queueSize` parts in flight, so memory stays near `queueSize × partSize` whatever the size.
+ *
+ * Every request carries a cancel signal. A fired `signal`, a failed request, or a body that fails or has the wrong
+ * length stops the body and cancels what is in flight; once lib-storage has settled, the multipart upload (if one was
+ * created) is aborted here, so its parts are not kept. The rejection names the first cause: the abort, the size
+ * problem, the body's own error, or S3's.
+ */
+export async function streamUpload(input: StreamUploadInput): Promise<StreamUploadResult> {
+  const { client, params } = input;
+  const partSize = effectivePartSize(input.partSize, input.size);
+  const guard = new SizeGuard(input.size, uploadLimit(input.partSize, input.size));
+  const cancel = new AbortController();
+  let firstError: unknown;
+  const stop = (reason: unknown) => {
+    firstError ??= reason;
+    if (cancel.signal.aborted) return;
+    cancel.abort(reason);
+    guard.destroy(reason instanceof Error ? reason : new Error(String(reason)));
+  };
+  const onAbort = () => stop(Object.assign(new Error('the upload was aborted'), { name: 'AbortError' }));
+  input.signal?.addEventListener('abort', onAbort, { once: true });
+  // The body's own failure, and the guard's size errors, are recorded before pipeline spreads them to both streams.
+  input.body.once('error', (error) => {
+    if (!guard.destroyed) firstError ??= bodyFailure(error);
+  });
+  guard.once('error', (error) => {
+    firstError ??= error;
+  });
+  pipeline(input.body, guard, () => undefined);
+
+  const multipart: { uploadId?: string } = {};
+  const upload = new Upload({
+    client: cancellableClient(client, cancel.signal, stop, multipart),
+    params: { ...params, Body: guard },
+    partSize,
+    queueSize: input.queueSize,
+    // Clean-up is done below, after every request has settled, so a failed abort cannot hide the real error.
+    leavePartsOnError: true,
+  });
+  try {
+    const result = await upload.done();
+    return {
+      bytes: guard.bytes,
+      etag: 'ETag' in result ? result.ETag : undefined,
+      versionId: 'VersionId' in result ? result.VersionId : undefined,
+    };
+  } catch (error) {
+    if (multipart.uploadId) await abortMultipart(client, params.Bucket!, params.Key!, multipart.uploadId);
+    // A PutObject cancelled after the whole body was sent may still have been committed by S3.
+    if (input.signal?.aborted && guard.ended) await deleteQuietly(client, params.Bucket!, params.Key!);
+    throw input.signal?.aborted ? firstErrorOrAbort(firstError) : (firstError ?? error);
+  } finally {
+    input.signal?.removeEventListener('abort', onAbort);
+    if (!guard.destroyed && !guard.readableEnded) guard.destroy();
+  }
+}
+
+function bodyFailure(error: unknown): unknown {
+  if (isProviderError(error)) return error;
+  return new ProviderError('INVALID_INPUT', `the file body failed while it was read: ${String(error)}`, {
+    provider: PROVIDER_NAME,
+    cause: error,
+  });
+}
+
+function firstErrorOrAbort(error: unknown): unknown {
+  return error instanceof Error && error.name === 'AbortError'
+    ? error
+    : Object.assign(new Error('the upload was aborted', { cause: error }), { name: 'AbortError' });
+}
+
+/**
+ * The client as lib-storage sees it: every request carries `signal`, a failed request stops the whole upload
+ * (lib-storage alone would keep reading and sending parts), and the multipart upload's id is kept for clean-up.
+ */
+function cancellableClient(
+  client: S3Client,
+  signal: AbortSignal,
+  stop: (reason: unknown) => void,
+  multipart: { uploadId?: string },
+): S3Client {
+  const send = async (command: Parameters<S3Client['send']>[0], options?: { abortSignal?: AbortSignal }) => {
+    try {
+      const output = await client.send(command, { ...options, abortSignal: signal });
+      if (command instanceof CreateMultipartUploadCommand) {
+        multipart.uploadId = (output as { UploadId?: string }).UploadId;
+      }
+      return output;
+    } catch (error) {
+      stop(error);
+      throw error;
+    }
+  };
+  return { config: client.config, send } as unknown as S3Client;
+}
+
+/** Aborts a multipart upload so S3 drops its parts; failures are only logged (the upload has failed already). */
+async function abortMultipart(client: S3Client, bucket: string, key: string, uploadId: string): Promise<void> {
+  try {
+    await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+  } catch (error) {
+    debug('could not abort the multipart upload of a failed upload', { bucket, key, uploadId, error: String(error) });
+  }
+}
+
+/** Removes an object, ignoring failures: used only to undo an upload that has already failed. */
+export async function deleteQuietly(client: S3Client, bucket: string, key: string): Promise<void> {
+  try {
+    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  } catch (error) {
+    // The upload's own error is what the caller needs; a failed undo is only logged.
+    debug('could not remove the object of a failed upload', { bucket, key, error: String(error) });
+  }
+}
