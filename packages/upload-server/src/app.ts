@@ -1,0 +1,211 @@
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { sql } from 'kysely';
+import qs from 'qs';
+import type { UploadProvider } from 'upload-provider';
+import { isLoopbackHost } from './access.js';
+import { createAuthState, registerAuth } from './auth/index.js';
+import type { UploadServerConfig } from './config/schema.js';
+import type { UploadsContext } from './context.js';
+import { envelope, toEnvelope } from './errors.js';
+import { createLocalHandlerFor, createProvider, LOCAL_BASE_PATH } from './provider.js';
+import { directRoutes } from './routes/direct/index.js';
+import { filesRoutes } from './routes/files/index.js';
+import { strapiRoutes } from './routes/strapi/index.js';
+import { openDatabase } from './store/db.js';
+import { createRepository } from './store/repository.js';
+import { createImages } from './uploads/images.js';
+import { createIngest, type ImageProcessor } from './uploads/ingest.js';
+
+export interface BuildAppOptions {
+  /** Use this provider instead of creating the configured one (it is still closed with the app). */
+  provider?: UploadProvider;
+  /** Fastify's logger option; default: JSON logs at `config.logLevel`, secrets redacted. */
+  logger?: FastifyServerOptions['logger'];
+  /** Working directory for relative paths and provider resolution. Default `process.cwd()`. */
+  cwd?: string;
+  /** The origin clients reach this server at; default `config.publicUrl` or `http://<host>:<port>`. */
+  publicUrl?: string;
+}
+
+/** Refused at start-up: the message says what to change. */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+function defaultPublicUrl(config: UploadServerConfig): string {
+  if (config.publicUrl) return config.publicUrl.replace(/\/+$/, '');
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const shown = host.includes(':') ? `[${host}]` : host;
+  return `http://${shown}:${config.port}`;
+}
+
+/** Headers and fields that must never reach a log line. */
+export const REDACTED_LOG_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'req.headers["x-amz-security-token"]',
+  'res.headers["set-cookie"]',
+];
+
+/**
+ * Builds the server: database (migrated), provider, access rules, routes. Call `listen` on the result; `close`
+ * lets requests in flight finish, then closes the provider and the database.
+ */
+export async function buildApp(config: UploadServerConfig, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const cwd = options.cwd ?? process.cwd();
+  const publicUrl = (options.publicUrl ?? defaultPublicUrl(config)).replace(/\/+$/, '');
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } },
+    trustProxy: config.trustProxy,
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+    routerOptions: {
+      querystringParser: (text: string) =>
+        qs.parse(text, { depth: 10, arrayLimit: 200, parameterLimit: 2000, allowDots: false }) as Record<
+          string,
+          unknown
+        >,
+      ignoreTrailingSlash: true,
+      maxParamLength: 500,
+    },
+  });
+
+  const database = await openDatabase({
+    ...(config.database.url ? { url: config.database.url } : {}),
+    ...(config.database.schema ? { schema: config.database.schema } : {}),
+    dataDir: config.dataDir,
+    cwd,
+  });
+  let provider: UploadProvider;
+  try {
+    provider = options.provider ?? (await createProvider(config, publicUrl, cwd));
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const repo = createRepository(database.db, database.dialect);
+  const auth = createAuthState(config, repo);
+
+  const open = await auth.open();
+  if (open && !isLoopbackHost(config.host)) {
+    await database.close();
+    await provider.close?.();
+    throw new StartupError(
+      `Refusing to listen on ${config.host} without an API token: anyone who can reach it could read and delete ` +
+        'files. Create one with `upload-server token create --name <name>` (or set tokens in the config / ' +
+        'UPLOAD_TOKEN), or bind to 127.0.0.1.',
+    );
+  }
+
+  let images: ImageProcessor | null = null;
+  try {
+    images = await createImages(config);
+  } catch (error) {
+    await database.close();
+    await provider.close?.();
+    throw error;
+  }
+  const pipeline = createIngest({ config, provider, repo, images, log: app.log });
+  const ctx: UploadsContext = {
+    config,
+    provider,
+    db: database.db,
+    dialect: database.dialect,
+    repo,
+    ingest: pipeline.ingest,
+    pipeline,
+    images,
+    log: app.log,
+    publicUrl,
+  };
+  app.decorate('uploads', ctx);
+
+  app.addHook('onClose', async () => {
+    await provider.close?.();
+    await database.close();
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const body = toEnvelope(error);
+    if (body.error.status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ status: body.error.status, error: body.error.message }, 'request refused');
+    if (!reply.sent) reply.code(body.error.status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send(envelope(404, `No route for ${request.method} ${request.url.split('?')[0]}`));
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    return payload;
+  });
+
+  await app.register(multipart, {
+    limits: {
+      fileSize: config.sizeLimit,
+      files: 100,
+      fields: 100,
+      fieldSize: 1024 * 1024,
+      parts: 1000,
+      headerPairs: 200,
+    },
+    throwFileSizeLimit: true,
+  });
+  registerAuth(app, auth, config);
+
+  app.get('/_health', { config: { access: 'public' } }, async (_request, reply) => {
+    try {
+      await sql`select 1`.execute(database.db);
+      return { status: 'ok', database: database.dialect, provider: provider.name };
+    } catch {
+      reply.code(503);
+      return { status: 'unavailable', database: database.dialect, provider: provider.name };
+    }
+  });
+
+  const localHandler = await createLocalHandlerFor(provider);
+  if (localHandler) {
+    await app.register(async (scope) => {
+      // Hand the raw request to the local provider's handler before anything reads its body.
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
+      scope.route({
+        method: ['GET', 'HEAD', 'POST', 'OPTIONS'],
+        url: `${LOCAL_BASE_PATH}/*`,
+        config: { access: 'public' },
+        handler: async (request, reply) => {
+          reply.hijack();
+          const handled = await localHandler(request.raw, reply.raw).catch((error: unknown) => {
+            request.log.error({ err: error }, 'local provider handler failed');
+            if (!reply.raw.headersSent) {
+              const body = toEnvelope(error);
+              reply.raw.writeHead(body.error.status, { 'content-type': 'application/json; charset=utf-8' });
+              reply.raw.end(JSON.stringify(body));
+            }
+            return true;
+          });
+          if (!handled && !reply.raw.headersSent) {
+            reply.raw.writeHead(404, {
+              'content-type': 'application/json; charset=utf-8',
+              'x-content-type-options': 'nosniff',
+            });
+            reply.raw.end(JSON.stringify(envelope(404, 'Not Found')));
+          }
+        },
+      });
+    });
+  }
+
+  await app.register(strapiRoutes);
+  await app.register(filesRoutes);
+  await app.register(directRoutes);
+
+  if (open) {
+    app.log.warn(
+      `NO API TOKEN IS CONFIGURED: anyone on this machine can read, upload and delete files without credentials. ` +
+        `The server listens on ${config.host} only. Create a token with \`upload-server token create --name <name>\`.`,
+    );
+  }
+  return app;
+}

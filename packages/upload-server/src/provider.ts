@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { loadProvider, type UploadProvider } from 'upload-provider';
+import type { UploadServerConfig } from './config/schema.js';
+
+/** Where the local provider's files are served from, on this server. */
+export const LOCAL_BASE_PATH = '/uploads';
+
+export type LocalHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+export function isLocalProvider(name: string): boolean {
+  return name === 'local' || name === 'upload-provider-local';
+}
+
+/**
+ * The local provider's signing secret when none is configured: made once and kept in the data folder (mode 0600),
+ * so signed URLs survive a restart.
+ */
+function localSecret(dataDir: string): string {
+  const file = join(dataDir, 'local-provider.secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('hex');
+  writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
+  return secret;
+}
+
+/** Creates the configured provider; the local one gets defaults under the data folder and this server's URL. */
+export async function createProvider(
+  config: UploadServerConfig,
+  publicUrl: string,
+  cwd: string,
+): Promise<UploadProvider> {
+  const { name, options } = config.provider;
+  if (!isLocalProvider(name)) return loadProvider(name, options, { cwd });
+  const merged: Record<string, unknown> = {
+    root: join(config.dataDir, 'uploads'),
+    baseUrl: `${publicUrl}${LOCAL_BASE_PATH}`,
+    ...options,
+  };
+  if (merged.secret === undefined) merged.secret = localSecret(config.dataDir);
+  return loadProvider(name, merged, { cwd });
+}
+
+/** The local provider's HTTP handler (downloads, signed URLs, signed POST uploads), when the provider is local. */
+export async function createLocalHandlerFor(provider: UploadProvider): Promise<LocalHandler | null> {
+  if (!isLocalProvider(provider.name)) return null;
+  // A non-literal specifier: the server type-checks without the local package's types.
+  const specifier = 'upload-provider-local';
+  const mod = (await import(specifier)) as {
+    createLocalHandler?: (p: UploadProvider) => LocalHandler;
+  };
+  return typeof mod.createLocalHandler === 'function' ? mod.createLocalHandler(provider) : null;
+}

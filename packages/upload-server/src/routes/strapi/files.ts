@@ -1,0 +1,89 @@
+import type { FastifyInstance } from 'fastify';
+import type { UploadsContext } from '../../context.js';
+import { HttpError } from '../../errors.js';
+import { FILE_QUERY_COLUMNS, type ListQuery, parseListQuery, runListQuery } from '../../query/index.js';
+import type { FileRow } from '../../store/schema.js';
+import { type FileEntity, toFileEntity } from './entity.js';
+
+/** Whether `populate` asks for the file's links (`populate=related`, `populate=*`, `populate[related]=…`). */
+export function wantsRelated(populate: unknown): boolean {
+  if (populate === undefined || populate === null || populate === '' || populate === false) return false;
+  if (typeof populate === 'string') return populate.split(',').some((p) => ['related', '*', 'true'].includes(p.trim()));
+  if (Array.isArray(populate)) return populate.some(wantsRelated);
+  if (typeof populate === 'object') {
+    const related = (populate as Record<string, unknown>).related ?? (populate as Record<string, unknown>)['*'];
+    return related !== undefined && related !== false && related !== 'false';
+  }
+  return populate === true;
+}
+
+function parseFileId(value: unknown): number {
+  if (typeof value !== 'string' || !/^[1-9]\d{0,15}$/.test(value)) throw new HttpError(404, 'file.notFound');
+  return Number(value);
+}
+
+async function serialise(
+  ctx: UploadsContext,
+  rows: FileRow[],
+  populate: unknown,
+  listQuery?: ListQuery,
+): Promise<FileEntity[]> {
+  const links = wantsRelated(populate) ? await ctx.repo.linksOf(rows.map((r) => Number(r.id))) : undefined;
+  return Promise.all(
+    rows.map((row) =>
+      toFileEntity(row, ctx, {
+        ...(links ? { links: links.get(Number(row.id)) ?? [] } : {}),
+        ...(listQuery?.fields ? { fields: listQuery.fields } : {}),
+      }),
+    ),
+  );
+}
+
+async function list(ctx: UploadsContext, query: Record<string, unknown>, paginate: boolean) {
+  const listQuery = parseListQuery(query);
+  const result = await runListQuery(ctx.db.selectFrom('files'), listQuery, {
+    dialect: ctx.dialect,
+    columns: FILE_QUERY_COLUMNS,
+    maxPageSize: ctx.config.pagination.maxPageSize,
+    defaultPageSize: ctx.config.pagination.defaultPageSize,
+    // The serialiser needs whole rows; `fields` narrows the entity afterwards.
+    selectFields: false,
+    paginate,
+  });
+  const data = await serialise(ctx, result.rows as unknown as FileRow[], query.populate, listQuery);
+  return { data, pagination: result.pagination };
+}
+
+export function registerFileRoutes(app: FastifyInstance): void {
+  app.get('/api/upload/files', async (request) => {
+    const { data } = await list(app.uploads, request.query as Record<string, unknown>, false);
+    return data;
+  });
+
+  app.get('/api/upload/files/page', async (request) => {
+    const query = request.query as Record<string, unknown>;
+    const { data, pagination } = await list(app.uploads, query, true);
+    return { data, meta: { pagination } };
+  });
+
+  app.get('/api/upload/files/:id', async (request) => {
+    const ctx = app.uploads;
+    const id = parseFileId((request.params as { id?: string }).id);
+    const row = await ctx.repo.findFile(id);
+    if (!row) throw new HttpError(404, 'file.notFound');
+    const [entity] = await serialise(ctx, [row], (request.query as Record<string, unknown>).populate);
+    return entity;
+  });
+
+  app.delete('/api/upload/files/:id', async (request) => {
+    const ctx = app.uploads;
+    const id = parseFileId((request.params as { id?: string }).id);
+    const row = await ctx.repo.findFile(id);
+    if (!row) throw new HttpError(404, 'file.notFound');
+    const [entity] = await serialise(ctx, [row], (request.query as Record<string, unknown>).populate);
+    const deleted = await ctx.repo.deleteFile(id);
+    if (!deleted) throw new HttpError(404, 'file.notFound');
+    await ctx.pipeline.removeObjects(deleted);
+    return entity;
+  });
+}

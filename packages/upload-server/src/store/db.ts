@@ -1,0 +1,99 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import { migrateToLatest } from './migrations.js';
+import type { Database, Dialect } from './schema.js';
+
+export interface DatabaseOptions {
+  /** `postgres://…` / `postgresql://…` for PostgreSQL; otherwise a SQLite file path (`sqlite:` prefix allowed). */
+  url?: string;
+  /** PostgreSQL schema (created when missing); every connection uses it as its search path. */
+  schema?: string;
+  /** Where the default SQLite file lives: `<dataDir>/upload.db`. */
+  dataDir: string;
+  /** Working directory for a relative SQLite path. */
+  cwd?: string;
+}
+
+export interface OpenDatabase {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  /** A description safe to log (no password). */
+  describe: string;
+  close(): Promise<void>;
+}
+
+export function isPostgresUrl(url: string | undefined): url is string {
+  return !!url && /^postgres(ql)?:\/\//i.test(url);
+}
+
+/** Opens the metadata database and runs the migrations. */
+export async function openDatabase(options: DatabaseOptions): Promise<OpenDatabase> {
+  const opened = isPostgresUrl(options.url) ? await openPostgres(options.url, options.schema) : openSqlite(options);
+  try {
+    await migrateToLatest(opened.db as unknown as Kysely<unknown>, opened.dialect);
+  } catch (error) {
+    await opened.close();
+    throw error;
+  }
+  return opened;
+}
+
+function openSqlite(options: DatabaseOptions): OpenDatabase {
+  const raw = options.url?.replace(/^sqlite:(\/\/)?/i, '');
+  const file = raw ? resolve(options.cwd ?? process.cwd(), raw) : resolve(options.dataDir, 'upload.db');
+  mkdirSync(dirname(file), { recursive: true });
+  const sqlite = new BetterSqlite3(file);
+  // WAL lets readers run beside the one writer; the busy timeout makes writers wait instead of failing.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('synchronous = NORMAL');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: 'sqlite', describe: `sqlite:${file}`, close: () => db.destroy() };
+}
+
+const INT8 = 20;
+const NUMERIC = 1700;
+
+async function openPostgres(url: string, schema: string | undefined): Promise<OpenDatabase> {
+  if (schema) {
+    // Create the schema on a short-lived connection before the pool pins it as the search path.
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      await client.query(`create schema if not exists "${schema}"`);
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    ...(schema ? { options: `-c search_path="${schema}"` } : {}),
+    // Byte sizes and counts are bigint; they fit a JS number far beyond any file we accept.
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8 || oid === NUMERIC
+          ? (v: string) => Number(v)
+          : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    },
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await sql`select 1`.execute(db);
+  } catch (error) {
+    await db.destroy().catch(() => {});
+    throw error;
+  }
+  const safe = new URL(url);
+  if (safe.password) safe.password = '***';
+  return {
+    db,
+    dialect: 'postgres',
+    describe: `${safe.toString()}${schema ? ` (schema ${schema})` : ''}`,
+    close: () => db.destroy(),
+  };
+}

@@ -1,0 +1,108 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import type { Dialect } from './schema.js';
+
+// Migrations are code (not files on disk) so they work from dist/, from tests and from a bundle alike.
+function migrations(dialect: Dialect): Record<string, Migration> {
+  const pk = dialect === 'postgres' ? ('serial' as const) : ('integer' as const);
+  return {
+    '0001_initial': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('files')
+          .addColumn('id', pk, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn('document_id', 'text', (c) => c.notNull().unique())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('alternative_text', 'text')
+          .addColumn('caption', 'text')
+          .addColumn('width', 'integer')
+          .addColumn('height', 'integer')
+          .addColumn('formats', 'text')
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .addColumn('ext', 'text')
+          .addColumn('mime', 'text', (c) => c.notNull())
+          .addColumn('size', 'real', (c) => c.notNull())
+          .addColumn('size_in_bytes', 'bigint', (c) => c.notNull())
+          .addColumn('url', 'text', (c) => c.notNull())
+          .addColumn('preview_url', 'text')
+          .addColumn('provider', 'text', (c) => c.notNull())
+          .addColumn('provider_metadata', 'text')
+          .addColumn('folder_path', 'text', (c) => c.notNull().defaultTo('/'))
+          .addColumn('object_key', 'text', (c) => c.notNull())
+          .addColumn('secret_hash', 'text', (c) => c.unique())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        for (const column of ['created_at', 'updated_at', 'name', 'mime', 'hash', 'document_id']) {
+          await db.schema.createIndex(`files_${column}_idx`).on('files').column(column).execute();
+        }
+        // Keyset-friendly composite indexes: sort by time with id as the tie-breaker.
+        await db.schema.createIndex('files_created_at_id_idx').on('files').columns(['created_at', 'id']).execute();
+        await db.schema
+          .createTable('file_links')
+          .addColumn('id', pk, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn('file_id', 'integer', (c) => c.notNull().references('files.id').onDelete('cascade'))
+          .addColumn('ref', 'text', (c) => c.notNull())
+          .addColumn('ref_id', 'text', (c) => c.notNull())
+          .addColumn('field', 'text', (c) => c.notNull())
+          .addColumn('position', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema
+          .createIndex('file_links_ref_idx')
+          .on('file_links')
+          .columns(['ref', 'ref_id', 'field'])
+          .execute();
+        await db.schema.createIndex('file_links_file_id_idx').on('file_links').column('file_id').execute();
+        await db.schema
+          .createTable('direct_uploads')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('object_key', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('mime', 'text', (c) => c.notNull())
+          .addColumn('size', 'bigint', (c) => c.notNull())
+          .addColumn('file_info', 'text')
+          .addColumn('ref', 'text')
+          .addColumn('ref_id', 'text')
+          .addColumn('field', 'text')
+          .addColumn('folder_path', 'text')
+          .addColumn('provider_metadata', 'text')
+          .addColumn('status', 'text', (c) => c.notNull().defaultTo('pending'))
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('direct_uploads_status_expires_idx')
+          .on('direct_uploads')
+          .columns(['status', 'expires_at'])
+          .execute();
+        await db.schema
+          .createTable('api_tokens')
+          .addColumn('id', pk, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn('name', 'text', (c) => c.notNull().unique())
+          .addColumn('token_hash', 'text', (c) => c.notNull())
+          .addColumn('access', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('last_used_at', 'text')
+          .execute();
+        await db.schema.createIndex('api_tokens_token_hash_idx').on('api_tokens').column('token_hash').execute();
+      },
+      async down(db: Kysely<unknown>) {
+        for (const t of ['file_links', 'files', 'direct_uploads', 'api_tokens']) await db.schema.dropTable(t).execute();
+      },
+    },
+  };
+}
+
+class CodeMigrations implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations(this.dialect);
+  }
+}
+
+/** Brings the database to the latest schema. Safe to run from several processes at once (kysely takes a lock). */
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: new CodeMigrations(dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,138 @@
+import type { Kysely, SelectQueryBuilder, Transaction } from 'kysely';
+import type { ApiTokenRow, Database, Dialect, FileLinkRow, FileRow, FileRowUpdate, NewFileRow } from './schema.js';
+
+export interface NewLink {
+  ref: string;
+  refId: string;
+  field: string;
+}
+
+export type FilesQuery = SelectQueryBuilder<Database, 'files', FileRow>;
+type AnyFilesQuery = SelectQueryBuilder<Database, 'files', object>;
+
+/** The metadata store as the routes see it. Both dialects implement it with the same queries. */
+export interface Repository {
+  readonly dialect: Dialect;
+  insertFile(row: NewFileRow, links?: NewLink[], single?: (link: NewLink) => boolean): Promise<FileRow>;
+  updateFile(id: number, patch: FileRowUpdate): Promise<FileRow | undefined>;
+  findFile(id: number): Promise<FileRow | undefined>;
+  findFileBySecretHash(secretHash: string): Promise<FileRow | undefined>;
+  /** Deletes the row (and its links) and returns it, or undefined when there was none. */
+  deleteFile(id: number): Promise<FileRow | undefined>;
+  /** Rows chosen by `shape` (filters, sort, paging applied to a `select * from files`). */
+  listFiles(shape: (qb: FilesQuery) => FilesQuery): Promise<FileRow[]>;
+  /** `count(*)` of the rows `filter` keeps (filters only: no sort or paging). */
+  countFiles(filter: (qb: AnyFilesQuery) => AnyFilesQuery): Promise<number>;
+  linksOf(fileIds: number[]): Promise<Map<number, FileLinkRow[]>>;
+  addLinks(fileId: number, links: NewLink[], single?: (link: NewLink) => boolean): Promise<void>;
+  createToken(row: { name: string; tokenHash: string; access: ApiTokenRow['access'] }): Promise<ApiTokenRow>;
+  findTokenByHash(tokenHash: string): Promise<ApiTokenRow | undefined>;
+  countTokens(): Promise<number>;
+  touchToken(id: number, at: string): Promise<void>;
+  transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T>;
+}
+
+export function nowIso(): string {
+  return new Date().toISOString();
+}
+
+export function createRepository(db: Kysely<Database> | Transaction<Database>, dialect: Dialect): Repository {
+  const addLinks = async (
+    tx: Kysely<Database>,
+    fileId: number,
+    links: NewLink[],
+    single?: (link: NewLink) => boolean,
+  ): Promise<void> => {
+    for (const link of links) {
+      if (single?.(link)) {
+        // A single-media field holds one file: the new one replaces whatever was linked.
+        await tx
+          .deleteFrom('file_links')
+          .where('ref', '=', link.ref)
+          .where('ref_id', '=', link.refId)
+          .where('field', '=', link.field)
+          .execute();
+      }
+      const last = await tx
+        .selectFrom('file_links')
+        .select((eb) => eb.fn.max('position').as('max'))
+        .where('ref', '=', link.ref)
+        .where('ref_id', '=', link.refId)
+        .where('field', '=', link.field)
+        .executeTakeFirst();
+      const position = last?.max === null || last?.max === undefined ? 0 : Number(last.max) + 1;
+      await tx
+        .insertInto('file_links')
+        .values({ file_id: fileId, ref: link.ref, ref_id: link.refId, field: link.field, position })
+        .execute();
+    }
+  };
+
+  const inTransaction = <T>(fn: (tx: Kysely<Database>) => Promise<T>): Promise<T> =>
+    db.isTransaction ? fn(db) : db.transaction().execute((tx) => fn(tx));
+
+  const repo: Repository = {
+    dialect,
+    insertFile: (row, links = [], single) =>
+      inTransaction(async (tx) => {
+        const inserted = await tx.insertInto('files').values(row).returningAll().executeTakeFirstOrThrow();
+        await addLinks(tx, inserted.id, links, single);
+        return inserted;
+      }),
+    updateFile: (id, patch) =>
+      db.updateTable('files').set(patch).where('id', '=', id).returningAll().executeTakeFirst(),
+    findFile: (id) => db.selectFrom('files').selectAll().where('id', '=', id).executeTakeFirst(),
+    findFileBySecretHash: (secretHash) =>
+      db.selectFrom('files').selectAll().where('secret_hash', '=', secretHash).executeTakeFirst(),
+    deleteFile: (id) =>
+      inTransaction(async (tx) => {
+        await tx.deleteFrom('file_links').where('file_id', '=', id).execute();
+        return tx.deleteFrom('files').where('id', '=', id).returningAll().executeTakeFirst();
+      }),
+    listFiles: (shape) => shape(db.selectFrom('files').selectAll()).execute(),
+    countFiles: async (filter) => {
+      const row = await filter(db.selectFrom('files'))
+        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .executeTakeFirst();
+      return Number((row as { count?: unknown } | undefined)?.count ?? 0);
+    },
+    linksOf: async (fileIds) => {
+      const map = new Map<number, FileLinkRow[]>();
+      if (fileIds.length === 0) return map;
+      const rows = await db
+        .selectFrom('file_links')
+        .selectAll()
+        .where('file_id', 'in', fileIds)
+        .orderBy('file_id')
+        .orderBy('id')
+        .execute();
+      for (const row of rows) {
+        const list = map.get(row.file_id) ?? [];
+        list.push(row);
+        map.set(row.file_id, list);
+      }
+      return map;
+    },
+    addLinks: (fileId, links, single) => inTransaction((tx) => addLinks(tx, fileId, links, single)),
+    createToken: ({ name, tokenHash, access }) =>
+      db
+        .insertInto('api_tokens')
+        .values({ name, token_hash: tokenHash, access, created_at: nowIso(), last_used_at: null })
+        .returningAll()
+        .executeTakeFirstOrThrow(),
+    findTokenByHash: (tokenHash) =>
+      db.selectFrom('api_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst(),
+    countTokens: async () => {
+      const row = await db
+        .selectFrom('api_tokens')
+        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .executeTakeFirst();
+      return Number(row?.count ?? 0);
+    },
+    touchToken: async (id, at) => {
+      await db.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute();
+    },
+    transaction: (fn) => inTransaction((tx) => fn(createRepository(tx, dialect))),
+  };
+  return repo;
+}

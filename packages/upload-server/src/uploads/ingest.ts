@@ -1,0 +1,351 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { FastifyBaseLogger } from 'fastify';
+import {
+  ByteCounter,
+  buildKey,
+  isProviderError,
+  normalisePrefix,
+  ProviderError,
+  type StoredFile,
+  type StoredRef,
+  slugifyName,
+  type UploadProvider,
+} from 'upload-provider';
+import type { UploadServerConfig } from '../config/schema.js';
+import { checkMime, isInlineSafe, sniffStream } from '../content/index.js';
+import { HttpError } from '../errors.js';
+import { roundKb, type StoredFormat, storedFormats } from '../routes/strapi/entity.js';
+import { type NewLink, nowIso, type Repository } from '../store/repository.js';
+import type { FileEntityRow, FileRow, NewFileRow } from '../store/schema.js';
+
+/** What the ingest pipeline needs from the image processor (src/images, `createImageProcessor`). */
+export interface ImageProcessor {
+  probe(
+    path: string,
+  ):
+    | Promise<{ width: number; height: number; format?: string } | null>
+    | { width: number; height: number; format?: string }
+    | null;
+  makeFormats(input: {
+    path: string;
+    key: string;
+    name: string;
+    hash: string;
+    ext: string;
+    mime: string;
+    provider: UploadProvider;
+    signal?: AbortSignal | undefined;
+  }): Promise<Record<string, unknown>>;
+}
+
+export interface FileInfo {
+  name?: string | null;
+  alternativeText?: string | null;
+  caption?: string | null;
+}
+
+export interface IngestInput {
+  stream: Readable;
+  /** The client's file name (only its last segment counts). */
+  filename: string;
+  /** The type the client claimed; the bytes decide (see `checkMime`). */
+  claimedMime?: string;
+  fileInfo?: FileInfo;
+  /** A folder for the key (Strapi's `path`), e.g. `avatars/2024`. */
+  folderPath?: string;
+  signal?: AbortSignal;
+  /** Also make a download secret: its sha256 is stored, the secret itself is returned once as `secret`. */
+  withSecret?: boolean;
+  /** Replace the content of this file (same id); its old objects are removed once the new row is in place. */
+  replaceId?: number;
+  /** Links to entries, recorded with the row. */
+  links?: NewLink[];
+}
+
+/** An upload whose objects are stored but whose row is not written yet. */
+export interface StagedFile {
+  key: string;
+  filename: string;
+  hash: string;
+  ext: string | null;
+  mime: string;
+  bytes: number;
+  width: number | null;
+  height: number | null;
+  stored: StoredFile;
+  formats: Record<string, StoredFormat> | null;
+  folderPath: string;
+  secret?: string;
+  /** Every object written for this file (original and formats), for compensation. */
+  objects: StoredRef[];
+}
+
+export interface CommitOptions {
+  fileInfo?: FileInfo;
+  links?: NewLink[];
+  replaceId?: number;
+}
+
+export interface Ingest {
+  ingest(input: IngestInput): Promise<FileEntityRow>;
+  /** Checks and stores the bytes; writes no row. Leaves nothing behind when it rejects. */
+  stage(input: IngestInput): Promise<StagedFile>;
+  /** Writes the row (or replaces one); when it rejects, the staged objects are removed. */
+  commit(staged: StagedFile, options?: CommitOptions): Promise<FileEntityRow>;
+  /** Removes a staged file's objects (best effort, logged). */
+  discard(staged: StagedFile): Promise<void>;
+  /** Removes the objects of a deleted row (original and formats). */
+  removeObjects(row: FileRow): Promise<void>;
+}
+
+export interface IngestDeps {
+  config: UploadServerConfig;
+  provider: UploadProvider;
+  repo: Repository;
+  images: ImageProcessor | null;
+  log: FastifyBaseLogger;
+}
+
+// Raster types sharp decodes: these are spooled to a temporary file so their size is probed before any byte is
+// stored (a decompression bomb is refused without touching the storage) and formats are made from the file.
+const RASTER = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif', 'image/tiff']);
+
+/** Strapi-style document ids: 24 lowercase alphanumerics. */
+export function newDocumentId(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  const bytes = randomBytes(24);
+  let out = '';
+  for (const b of bytes) out += alphabet[b % 36];
+  return out;
+}
+
+export function sha256Hex(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}
+
+function tooLarge(limit: number): HttpError {
+  return new HttpError(413, `The file is larger than the size limit of ${limit} bytes`, { limit });
+}
+
+/** Whether a failure means the body went over the size limit (ours, the multipart parser's, or the provider's). */
+function isTooLarge(error: unknown, counter: ByteCounter, limit: number): boolean {
+  if (counter.bytes > limit) return true;
+  if (isProviderError(error, 'TOO_LARGE')) return true;
+  const code = (error as { code?: string })?.code;
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return true;
+  const cause = (error as { cause?: unknown })?.cause;
+  return cause !== undefined && cause !== error && isTooLarge(cause, counter, limit);
+}
+
+function aborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+export function createIngest(deps: IngestDeps): Ingest {
+  const { config, provider, repo, images, log } = deps;
+  const limit = config.sizeLimit;
+
+  const deleteQuietly = async (ref: StoredRef) => {
+    try {
+      await provider.delete(ref);
+    } catch (error) {
+      // The row is already gone or never existed: an object left here is an orphan; say so for the operator.
+      log.error({ err: error, key: ref.key }, 'could not remove a stored object; it is now an orphan');
+    }
+  };
+
+  const discard = async (staged: StagedFile) => {
+    await Promise.all(staged.objects.map(deleteQuietly));
+  };
+
+  const removeObjects = async (row: FileRow) => {
+    const refs: StoredRef[] = [
+      { key: row.object_key, providerMetadata: parseMetadata(row.provider_metadata) },
+      ...Object.values(storedFormats(row) ?? {})
+        .filter((f) => typeof f.key === 'string')
+        .map((f) => ({ key: f.key!, providerMetadata: f.provider_metadata ?? null })),
+    ];
+    await Promise.all(refs.map(deleteQuietly));
+  };
+
+  const stage = async (input: IngestInput): Promise<StagedFile> => {
+    const { signal } = input;
+    const counter = new ByteCounter(limit);
+    const objects: StoredRef[] = [];
+    let temp: string | undefined;
+    try {
+      if (aborted(signal)) throw new ProviderError('ABORTED', 'the upload was aborted');
+      const sniffed = await sniffStream(input.stream);
+      const check = checkMime(sniffed.mime, input.claimedMime, {
+        allowed: config.allowedTypes,
+        denied: config.deniedTypes,
+      });
+      if (!check.ok) {
+        sniffed.stream.destroy();
+        throw new HttpError(check.status, check.message, { mime: sniffed.mime });
+      }
+      const mime = check.mime;
+      const { slug, ext: nameExt } = slugifyName(input.filename);
+      const ext = nameExt || (sniffed.ext && mime === sniffed.mime ? `.${sniffed.ext}` : '');
+      const random = randomBytes(5).toString('hex');
+      const hash = `${slug}_${random}`;
+      const prefix = input.folderPath ? normalisePrefix(input.folderPath) : '';
+      const key = buildKey(`${slug}${ext}`, { prefix, random });
+      const disposition = isInlineSafe(mime) ? 'inline' : 'attachment';
+      const name = input.filename;
+
+      let stored: StoredFile;
+      let width: number | null = null;
+      let height: number | null = null;
+      let formats: Record<string, StoredFormat> | null = null;
+      const raster = RASTER.has(mime) && images !== null;
+      if (raster || !provider.capabilities.unknownSize) {
+        // Spool to a temporary file: bounded memory, a known size, and a file sharp can probe.
+        const dir = await mkdtemp(join(tmpdir(), 'upload-server-'));
+        temp = dir;
+        const path = join(dir, 'original');
+        await pipeline(sniffed.stream, counter, createWriteStream(path, { highWaterMark: 1024 * 1024 }), { signal });
+        if (raster && images) {
+          const probed = await images.probe(path);
+          if (probed) {
+            width = probed.width;
+            height = probed.height;
+          }
+        }
+        stored = await provider.upload(
+          { key, body: createReadStream(path), size: counter.bytes, mime, name, disposition },
+          { signal },
+        );
+        objects.push({ key: stored.key, providerMetadata: stored.providerMetadata ?? null });
+        if (raster && images && width !== null && config.images.formats) {
+          const made = (await images.makeFormats({
+            path,
+            key,
+            name,
+            hash,
+            ext,
+            mime,
+            provider,
+            signal,
+          })) as Record<string, StoredFormat>;
+          formats = Object.keys(made).length > 0 ? made : null;
+          for (const f of Object.values(made)) {
+            if (f.key) objects.push({ key: f.key, providerMetadata: f.provider_metadata ?? null });
+          }
+        }
+      } else {
+        const body = sniffed.stream.pipe(counter);
+        sniffed.stream.once('error', (e) => counter.destroy(e));
+        stored = await provider.upload({ key, body, mime, name, disposition }, { signal });
+        objects.push({ key: stored.key, providerMetadata: stored.providerMetadata ?? null });
+      }
+      if (counter.bytes > limit) throw tooLarge(limit);
+      const secret = input.withSecret ? randomBytes(24).toString('base64url') : undefined;
+      return {
+        key: stored.key,
+        filename: name,
+        hash,
+        ext: ext || null,
+        mime,
+        bytes: counter.bytes,
+        width,
+        height,
+        stored,
+        formats,
+        folderPath: prefix ? `/${prefix}` : '/',
+        ...(secret ? { secret } : {}),
+        objects,
+      };
+    } catch (error) {
+      await Promise.all(objects.map(deleteQuietly));
+      input.stream.resume();
+      if (error instanceof HttpError) throw error;
+      if (isTooLarge(error, counter, limit)) throw tooLarge(limit);
+      if (aborted(signal) || isProviderError(error, 'ABORTED')) {
+        throw new HttpError(499, 'The upload was aborted by the client');
+      }
+      if (isProviderError(error, 'INVALID_INPUT')) throw new HttpError(400, error.message);
+      throw error;
+    } finally {
+      if (temp) await rm(temp, { recursive: true, force: true });
+    }
+  };
+
+  const commit = async (staged: StagedFile, options: CommitOptions = {}): Promise<FileEntityRow> => {
+    const now = nowIso();
+    const info = options.fileInfo ?? {};
+    const content = {
+      width: staged.width,
+      height: staged.height,
+      formats: staged.formats ? JSON.stringify(staged.formats) : null,
+      hash: staged.hash,
+      ext: staged.ext,
+      mime: staged.mime,
+      size: roundKb(staged.bytes),
+      size_in_bytes: staged.bytes,
+      url: staged.stored.url,
+      preview_url: null,
+      provider: provider.name,
+      provider_metadata: staged.stored.providerMetadata ? JSON.stringify(staged.stored.providerMetadata) : null,
+      folder_path: staged.folderPath,
+      object_key: staged.key,
+      updated_at: now,
+    };
+    try {
+      if (options.replaceId !== undefined) {
+        const old = await repo.findFile(options.replaceId);
+        if (!old) throw new HttpError(404, 'file.notFound');
+        const row = await repo.updateFile(options.replaceId, {
+          ...content,
+          name: info.name ?? staged.filename,
+          ...(info.alternativeText !== undefined ? { alternative_text: info.alternativeText } : {}),
+          ...(info.caption !== undefined ? { caption: info.caption } : {}),
+        });
+        if (!row) throw new HttpError(404, 'file.notFound');
+        await removeObjects(old);
+        return row;
+      }
+      const row: NewFileRow = {
+        ...content,
+        document_id: newDocumentId(),
+        name: info.name ?? staged.filename,
+        alternative_text: info.alternativeText ?? null,
+        caption: info.caption ?? null,
+        secret_hash: staged.secret ? sha256Hex(staged.secret) : null,
+        created_at: now,
+      };
+      const single = (link: NewLink) => config.contentTypes[link.ref]?.[link.field] === 'single';
+      const inserted = await repo.insertFile(row, options.links ?? [], single);
+      return staged.secret ? { ...inserted, secret: staged.secret } : inserted;
+    } catch (error) {
+      await discard(staged);
+      throw error;
+    }
+  };
+
+  const ingest = async (input: IngestInput): Promise<FileEntityRow> => {
+    const staged = await stage(input);
+    return commit(staged, {
+      ...(input.fileInfo ? { fileInfo: input.fileInfo } : {}),
+      ...(input.links ? { links: input.links } : {}),
+      ...(input.replaceId !== undefined ? { replaceId: input.replaceId } : {}),
+    });
+  };
+
+  return { ingest, stage, commit, discard, removeObjects };
+}
+
+function parseMetadata(text: string | null): Record<string, unknown> | null {
+  if (!text) return null;
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}
