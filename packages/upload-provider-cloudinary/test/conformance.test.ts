@@ -1,0 +1,45 @@
+import { describeProviderConformance } from 'upload-provider-conformance';
+import { cloudinaryProvider } from '../src/index.js';
+import { useTestCloud } from './support/setup.js';
+
+// The real `cloudinary` SDK talks to a local stand-in for Cloudinary (test/support/fake-cloudinary.ts), which checks
+// every request signature and signed URL with its own implementation of Cloudinary's algorithms and refuses expired
+// or tampered ones itself, so `signedUrls` is enforced by the backend under test.
+const cloud = useTestCloud();
+
+const capabilities = {
+  read: true,
+  rangeRead: true,
+  stat: true,
+  directUpload: true,
+  downloadName: false,
+  contentType: false,
+  unknownSize: true,
+};
+
+const invalidOptions = [
+  {
+    options: { cloudName: 'has space', apiKey: '', apiSecret: 'x', chunkSize: 1000 },
+    mentions: ['cloudName', 'apiKey', 'chunkSize'],
+  },
+  {
+    options: { cloudName: 'c', apiKey: 'k', apiSecret: 's', delivery: 'public', urlExpiresIn: -1 },
+    mentions: ['delivery', 'urlExpiresIn'],
+  },
+  {
+    options: { cloudName: 'c', apiKey: 'k', apiSecret: 's', folder: '../up', bucket: 'x' },
+    mentions: ['folder', 'bucket'],
+  },
+];
+
+for (const delivery of ['upload', 'authenticated', 'private'] as const) {
+  describeProviderConformance({
+    name: `cloudinary (${delivery} delivery)`,
+    create: () => cloud.make({ delivery, chunkSize: 5 * 1024 * 1024 }),
+    cleanup: (p) => p.close?.(),
+    factory: cloudinaryProvider,
+    invalidOptions,
+    capabilities,
+    private: delivery !== 'upload',
+  });
+}
