@@ -128,7 +128,7 @@ export function toS3ProviderError(error: unknown, context: ErrorContext): Provid
       options('INTEGRITY', details),
     );
   }
-  const networkCode = typeof e.code === 'string' ? e.code : '';
+  const networkCode = systemCode(error);
   if (
     UNAVAILABLE.has(name) ||
     NETWORK.has(networkCode) ||
@@ -148,6 +148,16 @@ export function toS3ProviderError(error: unknown, context: ErrorContext): Provid
     `${where} failed${sdkMessage || `: ${String(error)}`}`,
     options('INTERNAL', details),
   );
+}
+
+/** The system error code (`ECONNREFUSED`…) of an error or of the error it wraps (the SDK wraps some). */
+function systemCode(error: unknown, depth = 0): string {
+  if (typeof error !== 'object' || error === null || depth > 3) return '';
+  const e = error as { code?: unknown; cause?: unknown; message?: unknown };
+  if (typeof e.code === 'string' && NETWORK.has(e.code)) return e.code;
+  const inMessage = typeof e.message === 'string' ? /\b(E[A-Z_]+|UND_ERR_[A-Z_]+)\b/.exec(e.message)?.[1] : undefined;
+  if (inMessage && NETWORK.has(inMessage)) return inMessage;
+  return systemCode(e.cause, depth + 1);
 }
 
 /** True when the SDK says the object (not the bucket) is missing. */

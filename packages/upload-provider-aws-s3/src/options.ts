@@ -135,12 +135,6 @@ export const awsS3OptionsSchema = z
           );
         }
       }
-      if (typeof o.partSize === 'number' && typeof o.queueSize === 'number' && o.partSize * o.queueSize > 4 * GiB) {
-        issue(
-          'queueSize',
-          `queueSize × partSize may hold ${o.partSize * o.queueSize} bytes in memory: keep it under 4 GiB`,
-        );
-      }
     },
     { when: () => true },
   );
