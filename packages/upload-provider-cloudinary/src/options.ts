@@ -59,7 +59,16 @@ const schema = z
       .regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, 'must be an http(s) URL such as https://api.cloudinary.com')
       .optional(),
     /** Folder (prefix) every key is stored under. */
-    folder: z.string().optional(),
+    folder: z
+      .string()
+      .superRefine((folder, ctx) => {
+        try {
+          normalisePrefix(folder);
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', message: `is not a safe folder: ${(e as Error).message}` });
+        }
+      })
+      .optional(),
     /** Delivery type: `upload` (public), `authenticated` or `private`. */
     delivery: z.enum(DELIVERY_TYPES).default('upload'),
     secure: z.boolean().default(true),
@@ -124,20 +133,21 @@ function resolveCredentials(o: Parsed, issue: (path: string, message: string) =>
 }
 
 export const optionsSchema = schema
-  .superRefine((o, ctx) => {
-    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-    resolveCredentials(o, issue);
-    if (o.folder !== undefined) {
-      try {
-        normalisePrefix(o.folder);
-      } catch (e) {
-        issue('folder', `is not a safe folder: ${(e as Error).message}`);
+  .superRefine(
+    (value, ctx) => {
+      // Runs even when other options failed, so that every problem is reported at once; `value` may be partial.
+      const o = (value && typeof value === 'object' ? value : {}) as Parsed;
+      const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+      resolveCredentials(o, issue);
+      if (typeof o.cname === 'string' && o.secure !== false && !o.secureDistribution) {
+        issue(
+          'cname',
+          'is used for http URLs only: with secure (the default) set secureDistribution to your https host',
+        );
       }
-    }
-    if (o.cname && o.secure && !o.secureDistribution) {
-      issue('cname', 'is used for http URLs only: with secure (the default) set secureDistribution to your https host');
-    }
-  })
+    },
+    { when: () => true },
+  )
   .transform((o) => {
     const credentials = resolveCredentials(o, () => undefined) as Credentials;
     return { ...o, folder: normalisePrefix(o.folder), credentials };

@@ -113,7 +113,10 @@ export class FakeCloudinary {
   readonly assets = new Map<string, StoredAsset>();
   /** Every request the server saw, `METHOD path` (no query), for tests that check what was called. */
   readonly requests: string[] = [];
+  /** The `Content-Range` of every chunk received, in order. */
+  readonly chunkRanges: string[] = [];
   private readonly sessions = new Map<string, ChunkSession>();
+  private readonly faults: { match: RegExp; status: number; message: string; times: number }[] = [];
   private server!: Server;
   private port = 0;
   private readonly algorithm: Algorithm;
@@ -150,13 +153,24 @@ export class FakeCloudinary {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** Makes the next `times` requests whose `METHOD path` matches answer `status` with `message` (rate limits, outages). */
+  failNext(match: RegExp, status: number, message: string, times = 1): void {
+    this.faults.push({ match, status, message, times });
+  }
+
   find(resourceType: string, type: string, publicId: string): StoredAsset | undefined {
     return this.assets.get(`${resourceType}/${type}/${publicId}`);
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    this.requests.push(`${req.method} ${url.pathname}`);
+    const line = `${req.method} ${url.pathname}`;
+    this.requests.push(line);
+    const fault = this.faults.find((f) => f.times > 0 && f.match.test(line));
+    if (fault) {
+      fault.times -= 1;
+      throw new HttpError(fault.status, fault.message);
+    }
     const parts = url.pathname.split('/').slice(1);
     if (parts[0] === 'v1_1') {
       if (parts[1] !== this.options.cloudName) throw new HttpError(401, `Invalid cloud_name ${parts[1]}`);
@@ -248,6 +262,7 @@ export class FakeCloudinary {
       const uploadId = req.headers['x-unique-upload-id'];
       let complete: { path: string; bytes: number } | undefined = file;
       if (typeof range === 'string') {
+        this.chunkRanges.push(range);
         complete = await this.chunk(range, String(uploadId ?? ''), file);
         tempFiles.pop();
         if (!complete) {
