@@ -37,9 +37,13 @@ if (process.argv[2] === '--emulator') {
 
 async function startEmulator(directory) {
   // s3rver's continuation tokens use DES, which Node 17+ only offers with the legacy OpenSSL provider.
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', new URL(import.meta.url).pathname, '--emulator', directory], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--openssl-legacy-provider', new URL(import.meta.url).pathname, '--emulator', directory],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const port = await new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`s3rver exited with ${code}`)));
@@ -121,21 +125,37 @@ async function main() {
       queueSize,
     });
     // Warm up the client (sockets, credentials, endpoint resolution) so the idle figure includes them.
-    await provider.upload({ key: 'warm-up.bin', body: randomBytes(1024), mime: 'application/octet-stream', name: 'w.bin' });
+    await provider.upload({
+      key: 'warm-up.bin',
+      body: randomBytes(1024),
+      mime: 'application/octet-stream',
+      name: 'w.bin',
+    });
     const idle = await idleRss();
 
     const copy = await measure(() => pipeline(createReadStream(source), createWriteStream(join(work, 'copy.bin'))));
     await rm(join(work, 'copy.bin'));
 
     const sized = await measure(() =>
-      provider.upload({ key: 'bench/sized.bin', body: createReadStream(source), size: bytes, mime: 'application/octet-stream', name: 'sized.bin' }),
+      provider.upload({
+        key: 'bench/sized.bin',
+        body: createReadStream(source),
+        size: bytes,
+        mime: 'application/octet-stream',
+        name: 'sized.bin',
+      }),
     );
     const sizedBack = await hashStream(await provider.read({ key: 'bench/sized.bin' }));
     await provider.delete({ key: 'bench/sized.bin' });
 
     const idleAgain = await idleRss();
     const unknown = await measure(() =>
-      provider.upload({ key: 'bench/unknown.bin', body: createReadStream(source), mime: 'application/octet-stream', name: 'unknown.bin' }),
+      provider.upload({
+        key: 'bench/unknown.bin',
+        body: createReadStream(source),
+        mime: 'application/octet-stream',
+        name: 'unknown.bin',
+      }),
     );
     const unknownBack = await hashStream(await provider.read({ key: 'bench/unknown.bin' }));
     await provider.delete({ key: 'bench/unknown.bin' });
@@ -173,7 +193,11 @@ async function main() {
       report('upload, declared size', sized, idle),
       report('upload, unknown size', unknown, idleAgain),
     ]);
-    const ok = sizedBack.hash === expected && unknownBack.hash === expected && sizedBack.size === bytes && unknownBack.size === bytes;
+    const ok =
+      sizedBack.hash === expected &&
+      unknownBack.hash === expected &&
+      sizedBack.size === bytes &&
+      unknownBack.size === bytes;
     console.log(`read back byte for byte (SHA-256): ${ok ? 'yes' : 'NO'}`);
     if (!ok) process.exitCode = 1;
   } finally {
