@@ -99,9 +99,9 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
     );
   }
 
-  let images: ImageProcessor | null = null;
+  let images: ImageProcessor;
   try {
-    images = await createImages(config);
+    images = createImages(config);
   } catch (error) {
     await database.close();
     await provider.close?.();

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { form, json } from './helpers/http.js';
 import { forEachDatabase, type Harness, startHarness } from './helpers/suite.js';
 

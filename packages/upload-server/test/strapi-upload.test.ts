@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { abortedUpload, eventually, form, json, rawMultipart } from './helpers/http.js';
 import { forEachDatabase, type Harness, startHarness } from './helpers/suite.js';
 

@@ -66,8 +66,18 @@ export const configSchema = z
         /** Make responsive formats (thumbnail and breakpoints) for images. */
         formats: z.boolean().default(true),
         breakpoints: z
-          .record(z.string().regex(/^[a-z][a-z0-9_-]*$/i), z.number().int().positive().max(10000))
+          .record(
+            z.string().regex(/^[a-z0-9-]+$/i, { message: 'a breakpoint name is letters, digits or "-"' }),
+            z.number().int().positive().max(10000),
+          )
           .default({ large: 1000, medium: 750, small: 500 }),
+        /** The thumbnail's bounding box (Strapi: 245×156), or false for none. */
+        thumbnail: z
+          .union([
+            z.object({ width: z.number().int().positive().max(10000), height: z.number().int().positive().max(10000) }),
+            z.literal(false),
+          ])
+          .default({ width: 245, height: 156 }),
         /** Largest image (width × height) that is decoded; bigger ones are refused with 422. */
         pixelLimit: z.number().int().positive().default(100_000_000),
         /** Images processed at once by this process. */
@@ -76,6 +86,7 @@ export const configSchema = z
       .default({
         formats: true,
         breakpoints: { large: 1000, medium: 750, small: 500 },
+        thumbnail: { width: 245, height: 156 },
         pixelLimit: 100_000_000,
         concurrency: 1,
       }),

@@ -1,10 +1,8 @@
 import type { UploadServerConfig } from '../config/schema.js';
-import type { ImageProcessor } from './ingest.js';
+import { createImageProcessor, type ImageProcessor } from '../images/index.js';
 
-/**
- * The image processor for this config (dimensions and responsive formats), from src/images. Null until that
- * module is present or when image formats are turned off.
- */
-export async function createImages(_config: UploadServerConfig): Promise<ImageProcessor | null> {
-  return null;
+/** The image processor for this config: dimensions always, responsive formats when `images.formats` is on. */
+export function createImages(config: UploadServerConfig): ImageProcessor {
+  const { breakpoints, thumbnail, pixelLimit, concurrency } = config.images;
+  return createImageProcessor({ breakpoints, thumbnail, pixelLimit, concurrency });
 }

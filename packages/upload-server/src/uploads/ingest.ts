@@ -20,29 +20,10 @@ import {
 import type { UploadServerConfig } from '../config/schema.js';
 import { checkMime, isInlineSafe, sniffStream } from '../content/index.js';
 import { HttpError } from '../errors.js';
-import { roundKb, type StoredFormat, storedFormats } from '../routes/strapi/entity.js';
+import { formatKey, type ImageProcessor } from '../images/index.js';
+import { type FormatEntity, roundKb, storedFormats } from '../routes/strapi/entity.js';
 import { type NewLink, nowIso, type Repository } from '../store/repository.js';
 import type { FileEntityRow, FileRow, NewFileRow } from '../store/schema.js';
-
-/** What the ingest pipeline needs from the image processor (src/images, `createImageProcessor`). */
-export interface ImageProcessor {
-  probe(
-    path: string,
-  ):
-    | Promise<{ width: number; height: number; format?: string } | null>
-    | { width: number; height: number; format?: string }
-    | null;
-  makeFormats(input: {
-    path: string;
-    key: string;
-    name: string;
-    hash: string;
-    ext: string;
-    mime: string;
-    provider: UploadProvider;
-    signal?: AbortSignal | undefined;
-  }): Promise<Record<string, unknown>>;
-}
 
 export interface FileInfo {
   name?: string | null;
@@ -79,7 +60,7 @@ export interface StagedFile {
   width: number | null;
   height: number | null;
   stored: StoredFile;
-  formats: Record<string, StoredFormat> | null;
+  formats: Record<string, FormatEntity> | null;
   folderPath: string;
   secret?: string;
   /** Every object written for this file (original and formats), for compensation. */
@@ -103,6 +84,8 @@ export interface Ingest {
   /** Removes the objects of a deleted row (original and formats). */
   removeObjects(row: FileRow): Promise<void>;
 }
+
+export type { ImageProcessor };
 
 export interface IngestDeps {
   config: UploadServerConfig;
@@ -167,9 +150,10 @@ export function createIngest(deps: IngestDeps): Ingest {
   const removeObjects = async (row: FileRow) => {
     const refs: StoredRef[] = [
       { key: row.object_key, providerMetadata: parseMetadata(row.provider_metadata) },
-      ...Object.values(storedFormats(row) ?? {})
-        .filter((f) => typeof f.key === 'string')
-        .map((f) => ({ key: f.key!, providerMetadata: f.provider_metadata ?? null })),
+      ...Object.entries(storedFormats(row) ?? {}).map(([name, f]) => ({
+        key: formatKey(row.object_key, name),
+        providerMetadata: f.provider_metadata ?? null,
+      })),
     ];
     await Promise.all(refs.map(deleteQuietly));
   };
@@ -203,7 +187,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       let stored: StoredFile;
       let width: number | null = null;
       let height: number | null = null;
-      let formats: Record<string, StoredFormat> | null = null;
+      let formats: Record<string, FormatEntity> | null = null;
       const raster = RASTER.has(mime) && images !== null;
       if (raster || !provider.capabilities.unknownSize) {
         // Spool to a temporary file: bounded memory, a known size, and a file sharp can probe.
@@ -212,7 +196,7 @@ export function createIngest(deps: IngestDeps): Ingest {
         const path = join(dir, 'original');
         await pipeline(sniffed.stream, counter, createWriteStream(path, { highWaterMark: 1024 * 1024 }), { signal });
         if (raster && images) {
-          const probed = await images.probe(path);
+          const probed = await images.probe(path, mime);
           if (probed) {
             width = probed.width;
             height = probed.height;
@@ -224,19 +208,19 @@ export function createIngest(deps: IngestDeps): Ingest {
         );
         objects.push({ key: stored.key, providerMetadata: stored.providerMetadata ?? null });
         if (raster && images && width !== null && config.images.formats) {
-          const made = (await images.makeFormats({
+          const made = await images.makeFormats({
             path,
-            key,
+            key: stored.key,
             name,
             hash,
-            ext,
+            ext: ext || null,
             mime,
             provider,
-            signal,
-          })) as Record<string, StoredFormat>;
+            ...(signal ? { signal } : {}),
+          });
           formats = Object.keys(made).length > 0 ? made : null;
-          for (const f of Object.values(made)) {
-            if (f.key) objects.push({ key: f.key, providerMetadata: f.provider_metadata ?? null });
+          for (const [formatName, f] of Object.entries(made)) {
+            objects.push({ key: formatKey(stored.key, formatName), providerMetadata: f.provider_metadata ?? null });
           }
         }
       } else {

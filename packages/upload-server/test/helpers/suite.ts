@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe } from '@jest/globals';
 import { sql } from 'kysely';
 import { diskProvider } from './disk-provider.js';
 import { type DbKind, databases, type StartOptions, startServer, type TestServer } from './server.js';

@@ -19,9 +19,6 @@ export interface FormatEntity {
   isUrlSigned?: boolean;
 }
 
-/** A format as kept in the `formats` column: the entity plus the object key it was stored under. */
-export type StoredFormat = FormatEntity & { key?: string };
-
 /** A file as Strapi v5's upload API returns it. */
 export interface FileEntity {
   id: number;
@@ -83,9 +80,9 @@ function parseJson<T>(text: string | null): T | null {
   }
 }
 
-/** The formats column without the internal object keys. */
-export function storedFormats(row: Pick<FileRow, 'formats'>): Record<string, StoredFormat> | null {
-  return parseJson<Record<string, StoredFormat>>(row.formats);
+/** The `formats` column, parsed. Each format's object key is `formatKey(row.object_key, name)`. */
+export function storedFormats(row: Pick<FileRow, 'formats'>): Record<string, FormatEntity> | null {
+  return parseJson<Record<string, FormatEntity>>(row.formats);
 }
 
 export interface EntityOptions {
@@ -102,11 +99,6 @@ export async function toFileEntity(
   options: EntityOptions = {},
 ): Promise<FileEntity> {
   const formats = storedFormats(row);
-  const publicFormats = formats
-    ? Object.fromEntries(
-        Object.entries(formats).map(([name, { key: _key, ...format }]) => [name, format as FormatEntity]),
-      )
-    : null;
   const entity: FileEntity = {
     id: Number(row.id),
     documentId: row.document_id,
@@ -115,7 +107,7 @@ export async function toFileEntity(
     caption: row.caption,
     width: row.width,
     height: row.height,
-    formats: publicFormats,
+    formats,
     hash: row.hash,
     ext: row.ext,
     mime: row.mime,
