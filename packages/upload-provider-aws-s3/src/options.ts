@@ -97,6 +97,7 @@ export const awsS3OptionsSchema = z
     checksumMode: z
       .enum(['WHEN_REQUIRED', 'WHEN_SUPPORTED'], { error: 'checksumMode must be "WHEN_REQUIRED" or "WHEN_SUPPORTED"' })
       .optional(),
+    directUpload: z.boolean().default(true),
     partSize: integerIn('partSize', S3_LIMITS.minPartSize, S3_LIMITS.maxPartSize, 'bytes').default(DEFAULTS.partSize),
     queueSize: integerIn('queueSize', 1, 64, 'parts').default(DEFAULTS.queueSize),
     client: z

@@ -47,7 +47,7 @@ export interface AwsS3Provider extends UploadProvider {
   close(): Promise<void>;
 }
 
-const CAPABILITIES: Capabilities = Object.freeze({
+const ALL_CAPABILITIES: Capabilities = Object.freeze({
   read: true,
   rangeRead: true,
   stat: true,
@@ -176,7 +176,8 @@ function createAwsS3Provider(options: AwsS3ResolvedOptions): AwsS3Provider {
 
   const provider: AwsS3Provider = {
     name: PROVIDER_NAME,
-    capabilities: CAPABILITIES,
+    // Cloudflare R2 and Backblaze B2 do not implement S3's POST uploads; `directUpload: false` says so.
+    capabilities: Object.freeze({ ...ALL_CAPABILITIES, directUpload: options.directUpload }),
 
     async upload(file: ProviderFile, opts: UploadOptions = {}): Promise<StoredFile> {
       assertOpen();
@@ -268,6 +269,13 @@ function createAwsS3Provider(options: AwsS3ResolvedOptions): AwsS3Provider {
 
     async createDirectUpload(req: DirectUploadRequest): Promise<DirectUpload> {
       assertOpen();
+      if (!options.directUpload) {
+        throw new ProviderError(
+          'UNSUPPORTED',
+          'direct uploads are turned off (directUpload: false), as for stores without S3 POST uploads (R2, B2)',
+          { provider: PROVIDER_NAME },
+        );
+      }
       const key = normaliseKey(req.key);
       const target = objectKey(key);
       const minSize = req.minSize ?? 0;

@@ -165,6 +165,14 @@ describe('createDirectUpload', () => {
     expect(ownerEnforced.fields.acl).toBeUndefined();
   });
 
+  test('with directUpload: false (R2, B2) the capability is off and the method says UNSUPPORTED', async () => {
+    const p = make({ directUpload: false });
+    expect(p.capabilities.directUpload).toBe(false);
+    expect(await code(p.createDirectUpload({ key: key('x.txt'), mime: 'text/plain', maxSize: 10 }))).toBe(
+      'UNSUPPORTED',
+    );
+  });
+
   test('bad requests are refused with INVALID_INPUT before anything is signed', async () => {
     const p = make();
     const base = { key: key('x.bin'), mime: 'text/plain', maxSize: 100 };
