@@ -79,7 +79,8 @@ export function toProviderError(
   options: Omit<ProviderErrorOptions, 'cause'> = {},
 ): ProviderError {
   if (isProviderError(error)) return error;
-  if (isAbortError(error)) return new ProviderError('ABORTED', 'the operation was aborted', { ...options, cause: error });
+  if (isAbortError(error))
+    return new ProviderError('ABORTED', 'the operation was aborted', { ...options, cause: error });
   return new ProviderError(fallback, message, { ...options, cause: error });
 }
 

@@ -28,12 +28,15 @@ export function normaliseKey(key: string): string {
   if (nfc.length === 0) throw invalid('a key must not be empty', key);
   if (FORBIDDEN.test(nfc)) throw invalid('a key must not contain control or invisible characters', key);
   if (nfc.includes('\\')) throw invalid('a key must not contain a backslash', key);
-  if (Buffer.byteLength(nfc, 'utf8') > MAX_KEY_BYTES) throw invalid(`a key must be at most ${MAX_KEY_BYTES} bytes`, key);
+  if (Buffer.byteLength(nfc, 'utf8') > MAX_KEY_BYTES)
+    throw invalid(`a key must be at most ${MAX_KEY_BYTES} bytes`, key);
   for (const segment of nfc.split('/')) {
     const compat = segment.normalize('NFKC');
     if (segment === '') throw invalid('a key must not have empty segments or end with "/"', key);
-    if (compat === '.' || compat === '..' || /^\.+$/.test(compat)) throw invalid('a key must not have "." or ".." segments', key);
-    if (compat.includes('/') || compat.includes('\\')) throw invalid('a key must not contain characters that normalise to a slash', key);
+    if (compat === '.' || compat === '..' || /^\.+$/.test(compat))
+      throw invalid('a key must not have "." or ".." segments', key);
+    if (compat.includes('/') || compat.includes('\\'))
+      throw invalid('a key must not contain characters that normalise to a slash', key);
   }
   return nfc;
 }
@@ -101,7 +104,10 @@ export function buildKey(name: string, options: BuildKeyOptions = {}): string {
 export function contentDisposition(disposition: 'inline' | 'attachment', fileName?: string | null): string {
   if (!fileName) return disposition;
   const clean = fileName.replace(FORBIDDEN, '').replace(/[/\\]/g, '_');
-  const ascii = clean.normalize('NFKD').replace(/[^\x20-\x7e]/g, '_').replace(/["%;]/g, '_');
+  const ascii = clean
+    .normalize('NFKD')
+    .replace(/[^\x20-\x7e]/g, '_')
+    .replace(/["%;]/g, '_');
   const encoded = encodeURIComponent(clean).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `${disposition}; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }

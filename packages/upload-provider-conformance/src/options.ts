@@ -1,0 +1,72 @@
+import type { Capabilities, DirectUpload, UploadProvider } from 'upload-provider';
+
+/** What the backend under test (or its emulator) enforces itself. Everything defaults to `true`. */
+export interface Enforcement {
+  /** Fetching an expired or tampered signed URL is refused. When false, `verifySignedUrl` is required. */
+  signedUrls?: boolean;
+  /**
+   * A direct-upload POST over the size limit, of the wrong type, to another key, or after expiry is refused by the
+   * storage. When false, the suite decodes the standard `policy` field (S3/GCS POST policy) and asserts each
+   * condition instead.
+   */
+  directUploadPolicy?: boolean;
+  /** A private provider's plain URL does not serve. (Emulators without ACLs cannot deny it.) */
+  privateUrls?: boolean;
+}
+
+export interface InvalidOptionsCase {
+  options: unknown;
+  /** Words the error message must contain: the option names that are wrong. */
+  mentions: string[];
+}
+
+export interface ConformanceOptions<P extends UploadProvider = UploadProvider> {
+  /** Label for the suite, usually the provider's name plus its mode: `'aws-s3 (private)'`. */
+  name: string;
+  /** A fresh provider for one case. */
+  create(): P | Promise<P>;
+  /** Runs after each case, with the provider `create` made (close it, stop a client...). */
+  cleanup?(provider: P): void | Promise<void>;
+  /** The provider's factory (from `defineProvider`), for the option-validation cases. */
+  factory?: (options: never) => UploadProvider;
+  /** Options the factory must refuse with `INVALID_OPTIONS`, naming each of `mentions`. */
+  invalidOptions?: InvalidOptionsCase[];
+  /** Used to GET URLs and POST direct uploads. Default `globalThis.fetch`. */
+  fetch?: typeof fetch;
+  enforces?: Enforcement;
+  /** With `enforces.signedUrls: false`: checks a signed URL's signature and expiry with your own code. */
+  verifySignedUrl?(url: string, now: Date): boolean | Promise<boolean>;
+  /** Size of the large streamed file. Default 8 MiB. */
+  largeFileBytes?: number;
+  /** Key prefix for every object the suite writes. Default `conformance`. */
+  keyPrefix?: string;
+  /**
+   * The capabilities and privacy the provider under test has. Needed when `create()` cannot run while Jest
+   * registers tests (e.g. it needs an emulator started in `beforeAll`); otherwise read from a provider made then.
+   * A contract case checks that the real provider declares exactly these.
+   */
+  capabilities?: Capabilities;
+  private?: boolean;
+  /** Provider-specific cases run with the same set-up and clean-up. */
+  extraCases?: ConformanceCase[];
+}
+
+/** Tools a case gets besides its provider. */
+export interface CaseContext<P extends UploadProvider = UploadProvider> {
+  provider: P;
+  options: ConformanceOptions<P>;
+  fetch: typeof fetch;
+  /** A fresh random key under the suite's prefix, e.g. `conformance/3f2a.../name.bin`. */
+  key(name?: string): string;
+  /** Registers an object for deletion through the provider after the case. */
+  track(key: string, providerMetadata?: Record<string, unknown> | null): void;
+}
+
+/** One runner-neutral case: a function that throws (node:assert) on failure. */
+export interface ConformanceCase<P extends UploadProvider = UploadProvider> {
+  group: string;
+  name: string;
+  run(ctx: CaseContext<P>): Promise<void>;
+}
+
+export type { DirectUpload };
