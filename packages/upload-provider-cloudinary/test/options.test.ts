@@ -54,7 +54,7 @@ describe('options', () => {
       expect(e.message).toContain(option);
     }
     expect(e.message).toContain('[cloudinary]');
-    const problems = (e.details?.problems as { option: string }[]).map((p) => p.option.split('.')[0]);
+    const problems = ((e.details?.problems ?? []) as { option: string }[]).map((p) => p.option.split('.')[0]);
     expect(new Set(problems)).toEqual(
       new Set(['cloudName', 'apiKey', 'delivery', 'chunkSize', 'urlExpiresIn', 'tags', 'folder', 'client', '']),
     );
