@@ -34,6 +34,11 @@ export interface ListQueryOptions {
   deepPagination?: 'deferred' | 'offset';
   /** When false and the request gave no pagination, every matching row is returned (the flat list). Default true. */
   paginate?: boolean;
+  /**
+   * The number of matching rows, when already counted. A page in the back half is then read from the end in reverse
+   * (skipping `total - offset - limit` rows instead of `offset`), so the last page costs what the first does.
+   */
+  total?: number | null;
 }
 
 export type ResolvedPagination =
@@ -236,20 +241,29 @@ export function compileFilters(node: FilterNode, options: ListQueryOptions): Raw
   }
 }
 
-function orderBy(listQuery: ListQuery, options: ListQueryOptions, idColumn: string): RawBuilder<unknown> {
+function orderBy(
+  listQuery: ListQuery,
+  options: ListQueryOptions,
+  idColumn: string,
+  reverse = false,
+): RawBuilder<unknown> {
   const parts: RawBuilder<unknown>[] = [];
   let hasId = false;
-  listQuery.sort.forEach((item) => {
+  let last: 'asc' | 'desc' = 'asc';
+  const flip = (order: 'asc' | 'desc') => (reverse ? (order === 'asc' ? 'desc' : 'asc') : order);
+  for (const item of listQuery.sort) {
     const spec = specFor(options, item.field, item.param, 'sort');
     if (spec.column === idColumn) hasId = true;
-    const direction = item.order === 'desc' ? sql`DESC` : sql`ASC`;
+    const order = flip(item.order);
+    last = item.order;
     // SQLite sorts NULLs first ascending, PostgreSQL last: say which, so both dialects page the same way. Only for
     // nullable columns, so a sort on an indexed NOT NULL column can still walk its index.
-    const nulls = spec.nullable ? (item.order === 'desc' ? sql` NULLS LAST` : sql` NULLS FIRST`) : sql``;
-    parts.push(sql`${sql.ref(spec.column)} ${direction}${nulls}`);
-  });
-  // Rows that tie on the sort keys still come in one fixed order, so pages neither repeat nor skip rows.
-  if (!hasId) parts.push(sql`${sql.ref(idColumn)} ASC`);
+    const nulls = spec.nullable ? (order === 'desc' ? sql` NULLS LAST` : sql` NULLS FIRST`) : sql``;
+    parts.push(sql`${sql.ref(spec.column)} ${order === 'desc' ? sql`DESC` : sql`ASC`}${nulls}`);
+  }
+  // Rows that tie on the sort keys still come in one fixed order, so pages neither repeat nor skip rows. The id
+  // follows the last key's direction, so one index on (key, id) serves the whole ORDER BY, forwards or backwards.
+  if (!hasId) parts.push(sql`${sql.ref(idColumn)} ${flip(last) === 'desc' ? sql`DESC` : sql`ASC`}`);
   return sql`${sql.join(parts)}`;
 }
 
@@ -317,15 +331,28 @@ export function applyListQuery<DB, TB extends keyof DB>(
       : builder.selectAll()) as unknown as SelectQueryBuilder<DB, TB, Record<string, unknown>>;
 
   let query: SelectQueryBuilder<DB, TB, Record<string, unknown>>;
+  const deferred = (options.deepPagination ?? 'deferred') === 'deferred';
   if (pagination.kind === 'none') {
     query = select(filtered).orderBy(order);
-  } else if (pagination.offset > 0 && (options.deepPagination ?? 'deferred') === 'deferred') {
+  } else if (pagination.offset > 0 && deferred) {
     // Skip rows over the index (ids only), then read just the page's rows.
+    let skip = pagination.offset;
+    let take = pagination.limit;
+    let reverse = false;
+    const total = options.total;
+    if (typeof total === 'number' && total >= 0) {
+      const end = Math.min(pagination.offset + pagination.limit, total);
+      take = Math.max(0, end - pagination.offset);
+      if (total - end < pagination.offset) {
+        reverse = true;
+        skip = total - end;
+      }
+    }
     const ids = filtered
       .select(sql.ref(idColumn).as(idColumn))
-      .orderBy(order)
-      .limit(pagination.limit)
-      .offset(pagination.offset);
+      .orderBy(reverse ? orderBy(listQuery, options, idColumn, true) : order)
+      .limit(take)
+      .offset(skip);
     query = select(qb.where(sql<SqlBool>`${sql.ref(idColumn)} IN (${ids})`)).orderBy(order);
   } else {
     query = select(filtered).orderBy(order).limit(pagination.limit).offset(pagination.offset);
@@ -341,15 +368,20 @@ export function applyListQuery<DB, TB extends keyof DB>(
   return { query, countQuery, pagination, meta: (total) => meta(pagination, total) };
 }
 
-/** Runs a list query: the page of rows and Strapi's `meta.pagination` (with the total when counted). */
+/**
+ * Runs a list query: the page of rows and Strapi's `meta.pagination` (with the total when counted). The count runs
+ * first, so a page in the back half can be read from the end (see {@link ListQueryOptions.total}).
+ */
 export async function runListQuery<DB, TB extends keyof DB>(
   // biome-ignore lint/suspicious/noExplicitAny: any output shape; the selection is replaced here
   qb: SelectQueryBuilder<DB, TB, any>,
   listQuery: ListQuery,
   options: ListQueryOptions,
 ): Promise<{ rows: Record<string, unknown>[]; pagination: PaginationMeta; total: number | null }> {
-  const applied = applyListQuery(qb, listQuery, options);
-  const [rows, count] = await Promise.all([applied.query.execute(), applied.countQuery?.executeTakeFirst()]);
+  const counted = applyListQuery(qb, listQuery, options);
+  const count = await counted.countQuery?.executeTakeFirst();
   const total = count ? Number(count.count) : null;
+  const applied = total === null ? counted : applyListQuery(qb, listQuery, { ...options, total });
+  const rows = await applied.query.execute();
   return { rows, pagination: applied.meta(total), total };
 }
