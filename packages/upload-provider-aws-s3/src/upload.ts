@@ -1,7 +1,6 @@
 import { pipeline, type Readable, type TransformCallback } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
-  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   type PutObjectCommandInput,
   type S3Client,
@@ -154,9 +153,9 @@ function cancellableClient(
   const send = async (command: Parameters<S3Client['send']>[0], options?: { abortSignal?: AbortSignal }) => {
     try {
       const output = await client.send(command, { ...options, abortSignal: signal });
-      if (command instanceof CreateMultipartUploadCommand) {
-        multipart.uploadId = (output as { UploadId?: string }).UploadId;
-      }
+      // Only CreateMultipartUpload answers with an UploadId (shape, not instanceof: lib-storage may load another copy).
+      const uploadId = (output as { UploadId?: unknown }).UploadId;
+      if (typeof uploadId === 'string') multipart.uploadId = uploadId;
       return output;
     } catch (error) {
       stop(error);

@@ -24,7 +24,11 @@ export interface UrlConfig {
   baseUrl?: string | undefined;
 }
 
-/** Where the bucket's objects live, without a trailing `/`: the CDN, the endpoint (path or host style) or AWS. */
+/**
+ * Where the bucket's objects live, without a trailing `/`: the CDN, the endpoint (path or host style) or AWS. Follows
+ * the SDK's endpoint rules (an IP endpoint or a name that cannot be a host means path-style), so plain URLs name the
+ * same place as the SDK's own requests.
+ */
 export function bucketBaseUrl(config: UrlConfig): string {
   if (config.baseUrl) return config.baseUrl.replace(/\/+$/, '');
   const bucket = encodeSegment(config.bucket);
@@ -36,7 +40,6 @@ export function bucketBaseUrl(config: UrlConfig): string {
   return `${endpoint.protocol}//${bucket}.${endpoint.host}${path}`;
 }
 
-// Mirrors the SDK's endpoint rules: an IP endpoint or an unhostable name means path-style, as the SDK's requests use.
 /** The plain URL of an object key (already joined with the provider's prefix). */
 export function objectUrl(config: UrlConfig, objectKey: string): string {
   return `${bucketBaseUrl(config)}/${encodeKey(objectKey)}`;
