@@ -136,8 +136,14 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send(envelope(404, `No route for ${request.method} ${request.url.split('?')[0]}`));
   });
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
+    // While shutting down, answer the requests in flight and let their connections go.
+    if (closing) reply.header('connection', 'close');
     return payload;
   });
 

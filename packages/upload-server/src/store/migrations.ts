@@ -20,7 +20,8 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('hash', 'text', (c) => c.notNull())
           .addColumn('ext', 'text')
           .addColumn('mime', 'text', (c) => c.notNull())
-          .addColumn('size', 'real', (c) => c.notNull())
+          // PostgreSQL's `real` is 4 bytes (7 digits): a 5 GB file's size in KB would lose its decimals.
+          .addColumn('size', dialect === 'postgres' ? 'double precision' : 'real', (c) => c.notNull())
           .addColumn('size_in_bytes', 'bigint', (c) => c.notNull())
           .addColumn('url', 'text', (c) => c.notNull())
           .addColumn('preview_url', 'text')

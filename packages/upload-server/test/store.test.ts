@@ -1,0 +1,153 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { type Kysely, sql } from 'kysely';
+import { type OpenDatabase, openDatabase } from '../src/store/db.js';
+import { migrateToLatest } from '../src/store/migrations.js';
+import { createRepository, nowIso, type Repository } from '../src/store/repository.js';
+import type { NewFileRow } from '../src/store/schema.js';
+import { dropSchema, freshSchema, PG_TEST_URL } from './helpers/pg.js';
+import { databases } from './helpers/server.js';
+
+function row(name: string, extra: Partial<NewFileRow> = {}): NewFileRow {
+  const now = nowIso();
+  return {
+    document_id: `doc${Math.random().toString(36).slice(2, 14)}`,
+    name,
+    alternative_text: null,
+    caption: null,
+    width: null,
+    height: null,
+    formats: null,
+    hash: name,
+    ext: '.txt',
+    mime: 'text/plain',
+    size: 1.5,
+    size_in_bytes: 1500,
+    url: `http://x/${name}`,
+    preview_url: null,
+    provider: 'p',
+    provider_metadata: null,
+    object_key: `${name}.txt`,
+    secret_hash: null,
+    created_at: now,
+    updated_at: now,
+    ...extra,
+  };
+}
+
+for (const kind of databases()) {
+  describe(`store [${kind}]`, () => {
+    let dir: string;
+    let schema: string | undefined;
+    let opened: OpenDatabase;
+    let repo: Repository;
+
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'upload-server-store-'));
+      schema = kind === 'postgres' ? freshSchema() : undefined;
+      opened = await openDatabase(
+        kind === 'postgres' ? { url: PG_TEST_URL, schema: schema!, dataDir: dir } : { dataDir: dir },
+      );
+      repo = createRepository(opened.db, opened.dialect);
+    });
+    afterAll(async () => {
+      await opened.close();
+      if (schema) await dropSchema(schema);
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    test('the default SQLite file is <dataDir>/upload.db, in WAL mode', async () => {
+      if (kind !== 'sqlite') {
+        expect(opened.describe).toContain(schema!);
+        return;
+      }
+      expect(opened.describe).toBe(`sqlite:${join(dir, 'upload.db')}`);
+      const { rows } = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(opened.db);
+      expect(rows[0]?.journal_mode).toBe('wal');
+    });
+
+    test('migrations are idempotent: running them again applies nothing', async () => {
+      expect(await migrateToLatest(opened.db as unknown as Kysely<unknown>, opened.dialect)).toEqual([]);
+    });
+
+    test('insert, find, update, delete a file; bigint sizes come back as numbers', async () => {
+      const big = 5 * 1024 * 1024 * 1024;
+      const inserted = await repo.insertFile(row('a', { size_in_bytes: big, size: 5368709.12 }));
+      expect(typeof inserted.id).toBe('number');
+      const found = await repo.findFile(inserted.id);
+      expect(found).toMatchObject({ name: 'a', size_in_bytes: big, folder_path: '/' });
+      expect(Math.round(Number(found!.size) * 100) / 100).toBe(5368709.12);
+      const updated = await repo.updateFile(inserted.id, { caption: 'c' });
+      expect(updated?.caption).toBe('c');
+      expect(await repo.deleteFile(inserted.id)).toMatchObject({ id: inserted.id });
+      expect(await repo.findFile(inserted.id)).toBeUndefined();
+      expect(await repo.deleteFile(inserted.id)).toBeUndefined();
+    });
+
+    test('document ids and secret hashes are unique', async () => {
+      const a = await repo.insertFile(row('u1', { document_id: 'same-doc', secret_hash: 'f'.repeat(64) }));
+      await expect(repo.insertFile(row('u2', { document_id: 'same-doc' }))).rejects.toThrow();
+      await expect(repo.insertFile(row('u3', { secret_hash: 'f'.repeat(64) }))).rejects.toThrow();
+      expect((await repo.findFileBySecretHash('f'.repeat(64)))?.id).toBe(a.id);
+    });
+
+    test('links: positions in order, a single field keeps one file, links go with their file', async () => {
+      const single = (l: { field: string }) => l.field === 'cover';
+      const link = { ref: 'api::a.a', refId: '1', field: 'gallery' };
+      const f1 = await repo.insertFile(row('l1'), [link]);
+      const f2 = await repo.insertFile(row('l2'), [link]);
+      const links = await repo.linksOf([f1.id, f2.id]);
+      expect(links.get(f1.id)?.[0]).toMatchObject({ ref: 'api::a.a', ref_id: '1', field: 'gallery', position: 0 });
+      expect(links.get(f2.id)?.[0]?.position).toBe(1);
+      const cover = { ref: 'api::a.a', refId: '1', field: 'cover' };
+      const c1 = await repo.insertFile(row('c1'), [cover], single);
+      const c2 = await repo.insertFile(row('c2'), [cover], single);
+      const coverLinks = await repo.linksOf([c1.id, c2.id]);
+      expect(coverLinks.get(c1.id)).toBeUndefined();
+      expect(coverLinks.get(c2.id)).toHaveLength(1);
+      await repo.deleteFile(f1.id);
+      expect((await repo.linksOf([f1.id])).size).toBe(0);
+    });
+
+    test('a failed insert inside a transaction leaves no row', async () => {
+      const before = await opened.db.selectFrom('files').select(opened.db.fn.countAll().as('n')).executeTakeFirst();
+      await expect(
+        repo.transaction(async (tx) => {
+          await tx.insertFile(row('t1'));
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      const after = await opened.db.selectFrom('files').select(opened.db.fn.countAll().as('n')).executeTakeFirst();
+      expect(Number(after?.n)).toBe(Number(before?.n));
+    });
+
+    test('tokens: created hashed, found by hash, names unique, counted', async () => {
+      expect(await repo.countTokens()).toBe(0);
+      const t = await repo.createToken({ name: 'ci', tokenHash: 'a'.repeat(64), access: 'read-only' });
+      expect(t).toMatchObject({ name: 'ci', access: 'read-only', last_used_at: null });
+      await expect(
+        repo.createToken({ name: 'ci', tokenHash: 'b'.repeat(64), access: 'full-access' }),
+      ).rejects.toThrow();
+      expect((await repo.findTokenByHash('a'.repeat(64)))?.name).toBe('ci');
+      expect(await repo.findTokenByHash('c'.repeat(64))).toBeUndefined();
+      await repo.touchToken(t.id, nowIso());
+      expect((await repo.findTokenByHash('a'.repeat(64)))?.last_used_at).not.toBeNull();
+      expect(await repo.countTokens()).toBe(1);
+    });
+  });
+}
+
+describe('store errors', () => {
+  test('an unreachable PostgreSQL fails fast with its error (and leaves no pool open)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'upload-server-store-'));
+    try {
+      await expect(openDatabase({ url: 'postgres://postgres@127.0.0.1:1/none', dataDir: dir })).rejects.toThrow(
+        /ECONNREFUSED|connect/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
