@@ -9,6 +9,7 @@ const MAX_EXT_CHARS = 12;
 // C0 and C1 control characters, DEL, and characters that render invisibly or reorder text (bidi overrides).
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
+const FORBIDDEN_ALL = new RegExp(FORBIDDEN.source, 'g');
 
 function invalid(message: string, key: string): ProviderError {
   return new ProviderError('INVALID_INPUT', `${message}: ${JSON.stringify(key.slice(0, 200))}`, {
@@ -62,7 +63,7 @@ export function slugifyName(name: string): { slug: string; ext: string } {
     .normalize('NFKC')
     .split(/[/\\]/)
     .pop()!
-    .replace(FORBIDDEN, '');
+    .replace(FORBIDDEN_ALL, '');
   const dot = base.lastIndexOf('.');
   const stem = dot > 0 ? base.slice(0, dot) : base;
   const rawExt = dot > 0 ? base.slice(dot + 1) : '';
@@ -103,9 +104,10 @@ export function buildKey(name: string, options: BuildKeyOptions = {}): string {
 /** RFC 6266 `Content-Disposition` with an ASCII fallback and a UTF-8 `filename*`; quotes and controls are removed. */
 export function contentDisposition(disposition: 'inline' | 'attachment', fileName?: string | null): string {
   if (!fileName) return disposition;
-  const clean = fileName.replace(FORBIDDEN, '').replace(/[/\\]/g, '_');
+  const clean = fileName.replace(FORBIDDEN_ALL, '').replace(/[/\\]/g, '_');
   const ascii = clean
     .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
     .replace(/[^\x20-\x7e]/g, '_')
     .replace(/["%;]/g, '_');
   const encoded = encodeURIComponent(clean).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);

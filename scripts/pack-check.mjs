@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// Proves the published shape works: packs the contract and the local provider with `pnpm pack`, installs the
+// tarballs into an empty project outside the workspace with npm, then imports them there and stores, signs and
+// reads back a file through the real package entry points. Exits non-zero on any failure.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..');
+const packages = ['upload-provider', 'upload-provider-local', 'upload-provider-conformance'];
+const work = mkdtempSync(join(tmpdir(), 'pack-check-'));
+const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+
+try {
+  const tarballs = packages.map((name) => {
+    run('pnpm', ['pack', '--pack-destination', work], join(root, 'packages', name));
+    const file = readdirSync(work).find((f) => f.startsWith(`${name}-`) && f.endsWith('.tgz') && !f.slice(name.length + 1).match(/^[a-z]/));
+    if (!file) throw new Error(`pnpm pack made no tarball for ${name}`);
+    return join(work, file);
+  });
+  const app = join(work, 'app');
+  run('mkdir', ['-p', app]);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'pack-check-app', private: true, type: 'module' }));
+  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], app);
+  writeFileSync(
+    join(app, 'check.mjs'),
+    `
+import assert from 'node:assert/strict';
+import { buildKey, isProviderError, loadProvider } from 'upload-provider';
+import { localProvider, createLocalHandler } from 'upload-provider-local';
+import { decodePostPolicy } from 'upload-provider-conformance';
+assert.equal(typeof decodePostPolicy, 'function');
+const provider = await loadProvider('local', { root: './data', baseUrl: 'http://127.0.0.1:1/uploads', private: true, secret: 'x'.repeat(40) });
+assert.equal(provider.name, 'local');
+assert.equal(typeof createLocalHandler(provider), 'function');
+const stored = await provider.upload({ key: buildKey('hello.txt'), body: Buffer.from('hello'), mime: 'text/plain', name: 'hello.txt' });
+const chunks = [];
+for await (const c of await provider.read(stored)) chunks.push(c);
+assert.equal(Buffer.concat(chunks).toString(), 'hello');
+assert.ok((await provider.signUrl(stored)).url.includes('uploads'));
+try { localProvider({}); assert.fail('options must be validated'); } catch (e) { assert.ok(isProviderError(e, 'INVALID_OPTIONS')); }
+console.log('pack-check: upload-provider, upload-provider-local and upload-provider-conformance install and work from their tarballs');
+`,
+  );
+  process.stdout.write(run('node', ['check.mjs'], app));
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
