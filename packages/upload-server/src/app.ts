@@ -8,6 +8,7 @@ import { createAuthState, registerAuth } from './auth/index.js';
 import type { UploadServerConfig } from './config/schema.js';
 import type { UploadsContext } from './context.js';
 import { envelope, toEnvelope } from './errors.js';
+import { serializeRequest } from './logging.js';
 import { createLocalHandlerFor, createProvider, LOCAL_BASE_PATH } from './provider.js';
 import { directRoutes } from './routes/direct/index.js';
 import { filesRoutes } from './routes/files/index.js';
@@ -57,7 +58,11 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
   const cwd = options.cwd ?? process.cwd();
   const publicUrl = (options.publicUrl ?? defaultPublicUrl(config)).replace(/\/+$/, '');
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } },
+    logger: options.logger ?? {
+      level: config.logLevel,
+      redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+      serializers: { req: serializeRequest },
+    },
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,

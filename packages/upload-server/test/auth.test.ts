@@ -6,6 +6,7 @@ import { isLoopbackHost } from '../src/access.js';
 import { buildApp, StartupError } from '../src/app.js';
 import { hashToken, sameHash, tokenFromHeader } from '../src/auth/tokens.js';
 import { parseConfig } from '../src/config/load.js';
+import { redactUrl } from '../src/logging.js';
 import { diskProvider } from './helpers/disk-provider.js';
 import { form, json } from './helpers/http.js';
 import { forEachDatabase, type Harness, startHarness } from './helpers/suite.js';
@@ -163,5 +164,17 @@ describe('token helpers', () => {
     expect(sameHash(hashToken('a'), hashToken('a'))).toBe(true);
     expect(sameHash(hashToken('a'), hashToken('b'))).toBe(false);
     expect(sameHash(hashToken('a'), '')).toBe(false);
+  });
+});
+
+describe('log lines', () => {
+  test('URLs in logs lose secrets: download secrets in the path, signatures and tokens in the query', () => {
+    expect(redactUrl('/api/files/abcdef123?download=1')).toBe('/api/files/[redacted]?download=1');
+    expect(redactUrl('/api/files/from-url')).toBe('/api/files/from-url');
+    expect(redactUrl('/api/files/sign-urls')).toBe('/api/files/sign-urls');
+    expect(redactUrl('/uploads/a.png?expires=1&signature=abc&w=2')).toBe(
+      '/uploads/a.png?expires=[redacted]&signature=[redacted]&w=2',
+    );
+    expect(redactUrl('/api/upload/files?filters[name][$eq]=x')).toBe('/api/upload/files?filters[name][$eq]=x');
   });
 });

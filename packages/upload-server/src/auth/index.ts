@@ -75,13 +75,15 @@ function neededAccess(request: FastifyRequest): RouteAccess {
   return request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write';
 }
 
-/** Installs the access check on every route under `/api`. */
+/**
+ * Installs the access check on every route, before its body is read. Routes declare `config: { access: 'public' }`
+ * to opt out (health, the local provider's signed downloads, downloads by secret); unknown paths get their 404.
+ */
 export function registerAuth(app: FastifyInstance, state: AuthState, config: UploadServerConfig): void {
   app.decorateRequest('auth', null as unknown as RequestAuth);
   app.addHook('onRequest', async (request) => {
     request.auth = { kind: 'anonymous', access: 'none' };
-    if (!request.url.startsWith('/api/') && request.url !== '/api') return;
-    if (request.method === 'OPTIONS') return;
+    if (request.is404 || request.method === 'OPTIONS') return;
     const need = neededAccess(request);
     if (need === 'public') return;
     if (await state.open()) {
