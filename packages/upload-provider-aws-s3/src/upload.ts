@@ -69,7 +69,8 @@ export function uploadLimit(partSize: number, size: number | undefined): number 
 
 /**
  * Streams `body` to S3 with lib-storage: one PutObject when it fits in a part, otherwise a multipart upload with at
- * most `queueSize` parts in flight, so memory stays near `queueSize × partSize` whatever the size.
+ * most `queueSize` parts in flight, so memory stays near `(queueSize + 2) × partSize` (parts in flight, the part being
+ * filled, and its copy while it is assembled) whatever the size.
  *
  * Every request carries a cancel signal. A fired `signal`, a failed request, or a body that fails or has the wrong
  * length stops the body and cancels what is in flight; once lib-storage has settled, the multipart upload (if one was

@@ -122,6 +122,12 @@ describe('createDirectUpload', () => {
     ).toBe(false);
   });
 
+  test('a policy signed with the wrong secret does not verify', async () => {
+    const forged = make({ credentials: { accessKeyId: CREDENTIALS.accessKeyId, secretAccessKey: 'not-the-secret' } });
+    const du = await forged.createDirectUpload({ key: key('f.txt'), mime: 'text/plain', maxSize: 10 });
+    expect(await verifyPostPolicy(du.fields)).toBe(false);
+  });
+
   test('a type family becomes a starts-with condition and the browser sends the file’s own type', async () => {
     const p = make();
     const k = key('photo');

@@ -96,6 +96,23 @@ describe('signUrl', () => {
     expect(await verifyPresignedUrl(longer.toString())).toBe(false);
   });
 
+  test('a URL signed with the wrong secret does not verify, though s3rver serves it: why the tests verify', async () => {
+    const p = make();
+    const stored = await p.upload({
+      key: key('w.txt'),
+      body: Buffer.from('served anyway'),
+      mime: 'text/plain',
+      name: 'w.txt',
+    });
+    const forged = await make({
+      credentials: { accessKeyId: CREDENTIALS.accessKeyId, secretAccessKey: 'not-the-secret' },
+    }).signUrl(stored);
+    expect(await verifyPresignedUrl(forged.url)).toBe(false);
+    const res = await fetch(forged.url);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('served anyway');
+  });
+
   test('a signed URL stops verifying after expiresAt, and s3rver itself refuses it then', async () => {
     const p = make();
     const stored = await p.upload({
