@@ -367,6 +367,12 @@ describe('sort, fields and pagination, on SQLite and PostgreSQL', () => {
       const parsed = parseListQuery(qs.parse('fields[0]=name&fields[1]=mime&filters[name]=dog.jpg'));
       const { rows } = await runListQuery(db.selectFrom('files'), parsed, options(dialect));
       expect(rows).toEqual([{ id: 3, document_id: 'doc002', name: 'dog.jpg', mime: 'image/jpeg' }]);
+      const all = await runListQuery(
+        db.selectFrom('files'),
+        parseListQuery({ fields: '*', filters: { id: 3 } }),
+        options(dialect),
+      );
+      expect(Object.keys(all.rows[0]!)).toContain('object_key');
     }
   });
 
@@ -441,6 +447,18 @@ describe('query strings as real clients send them', () => {
     const result = await list(query);
     expect(result.names).toEqual(['Cat.png', 'cat-small.png', 'dog.jpg', 'ÉTÉ.jpg']);
     expect(result.pagination).toEqual({ page: 1, pageSize: 10, pageCount: 1, total: 4 });
+  });
+
+  test('deeply nested logic, as qs parses it at the server depth of 10', async () => {
+    const query = qs.stringify({
+      filters: {
+        $and: [
+          { $or: [{ name: { $endsWithi: '.PNG' } }, { name: { $startsWith: 'dog' } }] },
+          { $not: { $or: [{ width: { $lt: 200 } }, { caption: { $null: true } }] } },
+        ],
+      },
+    });
+    expect(await names(qs.parse(query, { depth: 10 }))).toEqual(['Cat.png', 'dog.jpg']);
   });
 
   test('the encodeValuesOnly form and values with reserved characters', async () => {

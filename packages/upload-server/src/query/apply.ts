@@ -339,6 +339,7 @@ export function applyListQuery<DB, TB extends keyof DB>(
     let skip = pagination.offset;
     let take = pagination.limit;
     let reverse = false;
+    // A row inserted or deleted between the count and this query shifts the page by one, as it would with OFFSET.
     const total = options.total;
     if (typeof total === 'number' && total >= 0) {
       const end = Math.min(pagination.offset + pagination.limit, total);

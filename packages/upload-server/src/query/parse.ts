@@ -248,7 +248,8 @@ function parseFields(input: unknown): string[] | null {
     }
     for (const part of value.split(',')) if (part.trim() !== '') fields.push(part.trim());
   });
-  return fields;
+  // `fields=*` asks for every field, as in Strapi.
+  return fields.includes('*') ? null : fields;
 }
 
 function parseInteger(value: unknown, param: string, min: number): number {
