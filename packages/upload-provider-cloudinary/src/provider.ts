@@ -210,7 +210,12 @@ export function createCloudinaryProvider(o: ResolvedOptions): CloudinaryProvider
     const publicId = publicIdFor(name, resourceType, PROVIDER_NAME);
     const wanted: AssetLocation = { public_id: publicId, resource_type: resourceType, type: delivery };
 
-    const context = { ...o.context, ...file.metadata };
+    // Context is sent as `k=v|k=v`: the SDK escapes `=` and `|` in values, but a key holding one cannot be sent.
+    const context: Record<string, string> = { ...o.context };
+    for (const [k, v] of Object.entries(file.metadata ?? {})) {
+      if (k !== '' && !/[=|]/.test(k) && typeof v === 'string') context[k] = v;
+      else debug('metadata key skipped: Cloudinary context keys cannot hold "=" or "|"', { key: k });
+    }
     const params: Record<string, unknown> = {
       ...credentials,
       resource_type: resourceType,
@@ -311,7 +316,12 @@ export function createCloudinaryProvider(o: ResolvedOptions): CloudinaryProvider
         if (codeFor(sdkFailure(e)) === 'NOT_FOUND') continue;
         throw toCloudinaryError(e, PROVIDER_NAME, `looking up ${loc.public_id}`);
       }
-      const info: ObjectInfo = { key, size: Number(r.bytes) };
+      if (typeof r.bytes !== 'number') {
+        throw new ProviderError('INTERNAL', `the Admin API gave no size for ${loc.public_id}`, {
+          provider: PROVIDER_NAME,
+        });
+      }
+      const info: ObjectInfo = { key, size: r.bytes };
       const mime = mimeForFormat(typeof r.format === 'string' ? r.format : undefined);
       if (mime && loc.resource_type !== 'raw') info.mime = mime;
       if (typeof r.etag === 'string') info.etag = r.etag;

@@ -115,6 +115,10 @@ export class FakeCloudinary {
   readonly requests: string[] = [];
   /** The `Content-Range` of every chunk received, in order. */
   readonly chunkRanges: string[] = [];
+  /** The signed parameters of every accepted destroy call. */
+  readonly destroys: Record<string, string>[] = [];
+  /** When true, delivery ignores `Range` headers and sends whole files (as some CDNs and proxies do). */
+  ignoreRanges = false;
   private readonly sessions = new Map<string, ChunkSession>();
   private readonly faults: { match: RegExp; status: number; message: string; times: number }[] = [];
   private server!: Server;
@@ -385,6 +389,7 @@ export class FakeCloudinary {
     if (file) await rm(file.path, { force: true });
     this.verify(fields);
     if (!fields.public_id) throw new HttpError(400, 'Missing required parameter - public_id');
+    this.destroys.push(fields);
     const key = `${resourceType}/${fields.type || 'upload'}/${fields.public_id}`;
     const asset = this.assets.get(key);
     if (!asset) {
@@ -474,7 +479,7 @@ export class FakeCloudinary {
       etag: `"${asset.etag}"`,
     };
     if (disposition) headers['content-disposition'] = disposition;
-    const range = req.headers.range;
+    const range = this.ignoreRanges ? undefined : req.headers.range;
     let start = 0;
     let end = size - 1;
     if (range) {
