@@ -10,12 +10,15 @@ import { join, resolve } from 'node:path';
 const root = resolve(import.meta.dirname, '..');
 const packages = ['upload-provider', 'upload-provider-local', 'upload-provider-conformance'];
 const work = mkdtempSync(join(tmpdir(), 'pack-check-'));
-const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+const run = (cmd, args, cwd) =>
+  execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 
 try {
   const tarballs = packages.map((name) => {
     run('pnpm', ['pack', '--pack-destination', work], join(root, 'packages', name));
-    const file = readdirSync(work).find((f) => f.startsWith(`${name}-`) && f.endsWith('.tgz') && !f.slice(name.length + 1).match(/^[a-z]/));
+    const file = readdirSync(work).find(
+      (f) => f.startsWith(`${name}-`) && f.endsWith('.tgz') && !f.slice(name.length + 1).match(/^[a-z]/),
+    );
     if (!file) throw new Error(`pnpm pack made no tarball for ${name}`);
     return join(work, file);
   });

@@ -5,13 +5,25 @@ const stub = defineProvider({
   name: 'example',
   options: z.object({
     bucket: z.string().min(1, 'must name the bucket'),
-    partSize: z.number().int().min(5 * 1024 * 1024, 'must be at least 5 MiB').default(8 * 1024 * 1024),
+    partSize: z
+      .number()
+      .int()
+      .min(5 * 1024 * 1024, 'must be at least 5 MiB')
+      .default(8 * 1024 * 1024),
     region: z.string().default('us-east-1'),
   }),
   create: (options) => ({
     name: 'example',
     options,
-    capabilities: { read: false, rangeRead: false, stat: false, directUpload: false, downloadName: false, contentType: false, unknownSize: false },
+    capabilities: {
+      read: false,
+      rangeRead: false,
+      stat: false,
+      directUpload: false,
+      downloadName: false,
+      contentType: false,
+      unknownSize: false,
+    },
     isPrivate: () => false,
     url: () => 'x',
     upload: async () => {

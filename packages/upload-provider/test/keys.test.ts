@@ -1,6 +1,14 @@
-import { describe, expect, test } from '@jest/globals';
 import { posix } from 'node:path';
-import { buildKey, contentDisposition, isProviderError, joinKey, normaliseKey, normalisePrefix, slugifyName } from '../src/index.js';
+import { describe, expect, test } from '@jest/globals';
+import {
+  buildKey,
+  contentDisposition,
+  isProviderError,
+  joinKey,
+  normaliseKey,
+  normalisePrefix,
+  slugifyName,
+} from '../src/index.js';
 
 // Names an attacker or a careless client might send. Whatever they hold, the key stays inside its prefix.
 const HOSTILE = [

@@ -1,5 +1,5 @@
-import { describe, expect, test } from '@jest/globals';
 import { join } from 'node:path';
+import { describe, expect, test } from '@jest/globals';
 import { isProviderError, loadProvider, type ProviderError, providerPackageName } from '../src/index.js';
 
 const fixtures = join(__dirname, 'fixtures');
