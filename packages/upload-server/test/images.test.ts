@@ -297,6 +297,9 @@ describe('makeFormats', () => {
     const path = write('cut.png', png.subarray(0, Math.floor(png.length / 2)));
     const error = await images.makeFormats(input(path, 'cut.png', 'image/png')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ImageError);
+    expect((error as Error).message).toMatch(
+      /^the image could not be processed; its pixel data may be damaged \(.+\)$/,
+    );
     expect(stored()).toEqual([]);
     expect(leftovers(path)).toEqual([]);
   });

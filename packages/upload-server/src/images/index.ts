@@ -118,6 +118,12 @@ export async function deleteFormats(
   }
 }
 
+/** sharp's error in one line, for a message a client reads ("vipspng: libpng read error"). */
+function reason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0]!.trim() || 'unknown error';
+}
+
 function kilobytes(bytes: number): number {
   return Math.round((bytes / 1000) * 100) / 100;
 }
@@ -161,7 +167,7 @@ export function createImageProcessor(options: ImageProcessorOptions = {}): Image
       return await sharp(path, { limitInputPixels: false }).metadata();
     } catch (error) {
       if (mime && RASTER_MIMES.has(mime)) {
-        throw new ImageError(`the file's content is ${mime} but it cannot be read as an image: ${String(error)}`, {
+        throw new ImageError(`the file's content is ${mime} but it cannot be read as an image (${reason(error)})`, {
           cause: error,
         });
       }
@@ -229,7 +235,7 @@ export function createImageProcessor(options: ImageProcessorOptions = {}): Image
             .toFormat(output.format, output.format === 'avif' ? { effort: 2 } : {})
             .toFile(file);
         } catch (error) {
-          throw new ImageError(`the image could not be processed (its pixel data may be damaged): ${String(error)}`, {
+          throw new ImageError(`the image could not be processed; its pixel data may be damaged (${reason(error)})`, {
             cause: error,
           });
         }
@@ -266,7 +272,7 @@ export function createImageProcessor(options: ImageProcessorOptions = {}): Image
       if (error instanceof ImageError || isProviderError(error)) throw error;
       if (input.signal?.aborted)
         throw new ProviderError('ABORTED', 'making image formats was aborted', { cause: error });
-      throw new ImageError(`the image could not be processed: ${String(error)}`, { cause: error });
+      throw new ImageError(`the image could not be processed (${reason(error)})`, { cause: error });
     } finally {
       await Promise.allSettled(temporary.map((file) => rm(file, { force: true })));
       release();
