@@ -1,0 +1,134 @@
+import { isAbortError, isProviderError, ProviderError, type ProviderErrorCode } from 'upload-provider';
+
+export const PROVIDER_NAME = 'gcs';
+
+const NETWORK = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+  'ESOCKETTIMEDOUT',
+  'UND_ERR_SOCKET',
+]);
+
+/** The SDK's own codes for an upload or download whose checksum disagreed with the server's. */
+const INTEGRITY_CODES = new Set(['FILE_NO_UPLOAD', 'FILE_NO_UPLOAD_DELETE', 'CONTENT_DOWNLOAD_MISMATCH']);
+
+interface SdkErrorShape {
+  name?: unknown;
+  code?: unknown;
+  status?: unknown;
+  message?: unknown;
+  response?: { status?: unknown };
+  errors?: { reason?: unknown; message?: unknown }[];
+}
+
+/** What the request was about, for the message: `upload "a/b.png"`. */
+export interface ErrorContext {
+  operation: string;
+  key?: string | undefined;
+  bucket?: string | undefined;
+}
+
+/** The HTTP status of an SDK error: `ApiError.code`, a Gaxios error's `status`, or a resumable upload's `code`. */
+export function httpStatus(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const e = error as SdkErrorShape;
+  for (const v of [e.code, e.status, e.response?.status]) {
+    if (typeof v === 'number' && v >= 100 && v < 600) return v;
+  }
+  return undefined;
+}
+
+/** True when Cloud Storage says the object (or its bucket) is not there. */
+export function isNotFound(error: unknown): boolean {
+  return httpStatus(error) === 404;
+}
+
+/**
+ * Maps an SDK or network failure onto the contract's codes, keeping the original as `cause`: 404 is `NOT_FOUND`;
+ * 401/403 and credentials that cannot be loaded or cannot sign are `ACCESS_DENIED`; network failures, 408, 429 and
+ * 5xx are a retryable `UNAVAILABLE`; a checksum mismatch is `INTEGRITY`.
+ */
+export function toGcsProviderError(error: unknown, context: ErrorContext): ProviderError {
+  if (isProviderError(error)) return error;
+  const where = `${context.operation}${context.key === undefined ? '' : ` ${JSON.stringify(context.key)}`}`;
+  const e = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
+  const status = httpStatus(error);
+  const sdkCode = typeof e.code === 'string' ? e.code : undefined;
+  const reason = typeof e.errors?.[0]?.reason === 'string' ? e.errors[0].reason : undefined;
+  const message = typeof e.message === 'string' ? e.message : String(error);
+  const sdkMessage = message ? `: ${message.split('\n')[0]}` : '';
+  const options = (code: ProviderErrorCode) => ({
+    provider: PROVIDER_NAME,
+    cause: error,
+    details: {
+      status,
+      ...(sdkCode ? { gcsCode: sdkCode } : {}),
+      ...(reason ? { reason } : {}),
+      ...(context.key === undefined ? {} : { key: context.key }),
+    },
+    ...(code === 'UNAVAILABLE' ? { retryable: true } : {}),
+  });
+  const make = (code: ProviderErrorCode, text: string) => new ProviderError(code, `${where}: ${text}`, options(code));
+
+  if (isAbortError(error)) return make('ABORTED', 'the operation was aborted');
+  if (status === 404) {
+    const bucketMissing = /bucket/i.test(message) && !/object/i.test(message);
+    return make(
+      'NOT_FOUND',
+      bucketMissing ? `the bucket ${JSON.stringify(context.bucket ?? '')} does not exist` : 'not found',
+    );
+  }
+  if (status === 400 && /uniform bucket-level access/i.test(message)) {
+    return make(
+      'ACCESS_DENIED',
+      'the bucket has uniform bucket-level access, which refuses per-object ACLs: use visibility "public-bucket" and grant allUsers the Storage Object Viewer role on the bucket',
+    );
+  }
+  if (status === 401 || status === 403) return make('ACCESS_DENIED', `access denied${sdkMessage}`);
+  if (e.name === 'SigningError' || /client_email|private_key|signBlob|Cannot sign/i.test(message)) {
+    return make(
+      'ACCESS_DENIED',
+      `these credentials cannot sign${sdkMessage} (use a service account key, or grant iam.serviceAccounts.signBlob to the service account)`,
+    );
+  }
+  if (/default credentials|Could not load the default|invalid_grant|unauthorized_client/i.test(message)) {
+    return make(
+      'ACCESS_DENIED',
+      `no usable credentials${sdkMessage} (pass keyFilename or credentials, or set up application default credentials)`,
+    );
+  }
+  if (sdkCode && INTEGRITY_CODES.has(sdkCode)) {
+    return make('INTEGRITY', 'the storage received different bytes than were sent (checksum mismatch)');
+  }
+  if (status === 416) return make('INVALID_INPUT', 'the range does not fit the object');
+  if (status === 413) return make('TOO_LARGE', `the storage refused the body as too large${sdkMessage}`);
+  const network = systemCode(error);
+  if (
+    network !== undefined ||
+    status === 408 ||
+    status === 429 ||
+    (status !== undefined && status >= 500) ||
+    (status === undefined && /socket hang up|network|fetch failed|timed? ?out/i.test(message))
+  ) {
+    return make('UNAVAILABLE', `the storage is unavailable${sdkMessage}`);
+  }
+  if (status === 400 || status === 412) return make('INVALID_INPUT', `the storage refused the request${sdkMessage}`);
+  return make('INTERNAL', `failed${sdkMessage}`);
+}
+
+/** The system error code (`ECONNREFUSED`…) of an error, or of the error it wraps. */
+function systemCode(error: unknown, depth = 0): string | undefined {
+  if (typeof error !== 'object' || error === null || depth > 3) return undefined;
+  const e = error as { code?: unknown; errno?: unknown; cause?: unknown; message?: unknown };
+  for (const v of [e.code, e.errno]) if (typeof v === 'string' && NETWORK.has(v)) return v;
+  const inMessage = typeof e.message === 'string' ? /\b(E[A-Z_]+|UND_ERR_[A-Z_]+)\b/.exec(e.message)?.[1] : undefined;
+  if (inMessage && NETWORK.has(inMessage)) return inMessage;
+  return systemCode(e.cause, depth + 1);
+}
