@@ -249,7 +249,6 @@ export function createCloudinaryProvider(o: ResolvedOptions): CloudinaryProvider
       source.destroy();
       if (signal?.aborted)
         throw new ProviderError('ABORTED', 'the upload was aborted', { provider: PROVIDER_NAME, cause: e });
-      if (guard.bytes === 0 && declared === undefined) throw emptyFile();
       throw toCloudinaryError(e, PROVIDER_NAME, `uploading ${key}`);
     } finally {
       signal?.removeEventListener('abort', onAbort);
@@ -258,7 +257,9 @@ export function createCloudinaryProvider(o: ResolvedOptions): CloudinaryProvider
 
     const stored: AssetLocation = {
       public_id: typeof answer.public_id === 'string' ? answer.public_id : wanted.public_id,
-      resource_type: (answer.resource_type as AssetLocation['resource_type']) ?? resourceType,
+      resource_type: ['image', 'video', 'raw'].includes(answer.resource_type as string)
+        ? (answer.resource_type as AssetLocation['resource_type'])
+        : resourceType,
       type: typeof answer.type === 'string' ? answer.type : delivery,
     };
     if (typeof answer.version === 'number') stored.version = answer.version;

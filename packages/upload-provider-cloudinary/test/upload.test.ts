@@ -158,6 +158,16 @@ describe('upload', () => {
     expect(await p.stat({ key })).toBeNull();
   });
 
+  test('when Cloudinary stores a different number of bytes than were sent, the upload fails with INTEGRITY and is removed', async () => {
+    const p = cloud.make();
+    const key = `u/${uniq()}/short-stored.bin`;
+    cloud.server.truncateNext = true;
+    const e = await rejection(p.upload({ key, body: randomBytes(5000), mime: 'application/octet-stream', name: 'x' }));
+    expect(e.code).toBe('INTEGRITY');
+    expect(e.message).toMatch(/stored 4999 bytes but 5000 were sent/);
+    expect(cloud.server.find('raw', 'upload', key)).toBeUndefined();
+  });
+
   test('an empty file is refused before any request: Cloudinary does not store empty files', async () => {
     const p = cloud.make();
     const before = cloud.server.requests.length;

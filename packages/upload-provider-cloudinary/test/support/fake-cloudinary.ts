@@ -119,6 +119,8 @@ export class FakeCloudinary {
   readonly destroys: Record<string, string>[] = [];
   /** When true, delivery ignores `Range` headers and sends whole files (as some CDNs and proxies do). */
   ignoreRanges = false;
+  /** When true, the next stored upload loses its last byte (a backend that stores something else than was sent). */
+  truncateNext = false;
   private readonly sessions = new Map<string, ChunkSession>();
   private readonly faults: { match: RegExp; status: number; message: string; times: number }[] = [];
   private server!: Server;
@@ -343,6 +345,13 @@ export class FakeCloudinary {
     const key = `${resourceType}/${type}/${publicId}`;
     const existing = this.assets.get(key);
     if (existing && fields.overwrite === 'false') return existing;
+    if (this.truncateNext) {
+      this.truncateNext = false;
+      const handle = await open(file.path, 'r+');
+      await handle.truncate(file.bytes - 1);
+      await handle.close();
+      file.bytes -= 1;
+    }
     const path = join(this.options.dir, 'assets', randomBytes(12).toString('hex'));
     const hash = createHash('md5');
     await pipeline(createReadStream(file.path), hash);
