@@ -271,6 +271,26 @@ describe('sniffStream: streaming', () => {
     await expect(sniffStream(source)).rejects.toThrow('boom');
   });
 
+  test('a source already destroyed (a client gone before the upload was read) rejects instead of hanging', async () => {
+    const source = new Readable({ read() {} });
+    source.on('error', () => {}); // its owner (the HTTP request) listens for errors
+    source.destroy(new Error('client went away'));
+    await new Promise((resolve) => setImmediate(resolve));
+    await expect(sniffStream(source)).rejects.toThrow('client went away');
+    const closed = new Readable({ read() {} });
+    closed.destroy();
+    await new Promise((resolve) => setImmediate(resolve));
+    await expect(sniffStream(closed)).rejects.toThrow('closed before it was read');
+  });
+
+  test('a source destroyed while the head is read rejects instead of hanging', async () => {
+    const source = new Readable({ read() {} });
+    source.push(Buffer.from('abc'));
+    const sniffing = sniffStream(source);
+    setImmediate(() => source.destroy());
+    await expect(sniffing).rejects.toThrow('closed before it ended');
+  });
+
   test('destroying the replayed stream releases the source', async () => {
     const source = new Readable({
       read() {

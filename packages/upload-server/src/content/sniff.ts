@@ -29,6 +29,16 @@ interface Head {
 function readHead(source: Readable, size: number): Promise<Head> {
   return new Promise((resolve, reject) => {
     const head: Head = { chunks: [], length: 0, ended: false };
+    // Its events are in the past: an ended stream is empty, a destroyed one will never say anything again.
+    if (source.readableEnded) {
+      head.ended = true;
+      resolve(head);
+      return;
+    }
+    if (source.destroyed) {
+      reject(source.errored ?? new Error('the upload stream was closed before it was read'));
+      return;
+    }
     const done = (error?: unknown) => {
       source.off('data', onData);
       source.off('end', onEnd);
