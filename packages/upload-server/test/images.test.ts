@@ -6,9 +6,9 @@ import { crc32, deflateSync } from 'node:zlib';
 import { afterAll, beforeEach, describe, expect, test } from '@jest/globals';
 import sharp from 'sharp';
 import { isProviderError, type UploadProvider } from 'upload-provider';
+import { localProvider } from 'upload-provider-local';
 import { createImageProcessor, deleteFormats, formatKey, ImageError } from '../src/images/index.js';
 import { Semaphore } from '../src/images/semaphore.js';
-import { tempDirProvider } from './helpers/temp-dir-provider.js';
 
 const root = mkdtempSync(join(tmpdir(), 'images-test-'));
 const work = join(root, 'tmp');
@@ -19,12 +19,12 @@ beforeEach(() => {
   rmSync(storeDir, { recursive: true, force: true });
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
-  provider = tempDirProvider({ root: storeDir });
+  provider = localProvider({ root: storeDir });
 });
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/** Every file the provider holds, relative to its root. */
+/** Every object the provider holds, relative to its root (its own bookkeeping folder left out). */
 function stored(): string[] {
   const files: string[] = [];
   const walk = (dir: string) => {
@@ -41,7 +41,7 @@ function stored(): string[] {
     }
   };
   walk(storeDir);
-  return files.sort();
+  return files.filter((file) => !file.startsWith('.upload-provider-local/')).sort();
 }
 
 /** Temporary files the processor left next to the original (there must be none). */
@@ -349,6 +349,10 @@ describe('makeFormats', () => {
     expect(stored()).toHaveLength(4);
     await deleteFormats(provider, 'x/d.jpg', formats);
     expect(stored()).toEqual([]);
+    for (const name of Object.keys(formats))
+      expect(await provider.stat?.({ key: formatKey('x/d.jpg', name) })).toBeNull();
+    // Deleting again is fine: the provider's delete is idempotent.
+    await deleteFormats(provider, 'x/d.jpg', formats);
   });
 
   test('with concurrency 1, images are processed one after another', async () => {
