@@ -225,7 +225,13 @@ export function conformanceCases(
   isPrivate: boolean,
   declared: { capabilities: Capabilities; isPrivate: boolean } = { capabilities: caps, isPrivate },
 ): Case[] {
-  const enforce = { signedUrls: true, directUploadPolicy: true, privateUrls: true, ...options.enforces };
+  const enforce = {
+    signedUrls: true,
+    directUploadPolicy: true,
+    privateUrls: true,
+    directUploadSize: true,
+    ...options.enforces,
+  };
   const large = options.largeFileBytes ?? 8 * 1024 * 1024;
   const cases: Case[] = [];
   const add = (group: string, name: string, run: (ctx: Ctx) => Promise<void>) => cases.push({ group, name, run });
@@ -274,14 +280,30 @@ export function conformanceCases(
     });
   }
 
-  add('round trip', 'an empty file is stored and served empty', async (ctx) => {
-    const stored = await upload(ctx, new Uint8Array(0), {
-      mime: 'text/plain',
-      name: 'empty.txt',
-      key: ctx.key('empty.txt'),
+  if (caps.emptyFiles === false) {
+    add(
+      'round trip',
+      'an empty file is refused with INVALID_INPUT and stores nothing (emptyFiles: false)',
+      async (ctx) => {
+        const key = ctx.key('empty.txt');
+        await expectCode(
+          ctx.provider.upload({ key, body: new Uint8Array(0), size: 0, mime: 'text/plain', name: 'empty.txt' }),
+          ['INVALID_INPUT'],
+          'upload of an empty file',
+        );
+        await assertGone(ctx, { key });
+      },
+    );
+  } else {
+    add('round trip', 'an empty file is stored and served empty', async (ctx) => {
+      const stored = await upload(ctx, new Uint8Array(0), {
+        mime: 'text/plain',
+        name: 'empty.txt',
+        key: ctx.key('empty.txt'),
+      });
+      await assertStored(ctx, stored, sha256(new Uint8Array(0)), 0);
     });
-    await assertStored(ctx, stored, sha256(new Uint8Array(0)), 0);
-  });
+  }
 
   add(
     'round trip',
@@ -586,7 +608,7 @@ export function conformanceCases(
     });
   }
 
-  if (caps.directUpload) addDirectUploadCases(add, enforce.directUploadPolicy);
+  if (caps.directUpload) addDirectUploadCases(add, enforce.directUploadPolicy, enforce.directUploadSize);
 
   if (options.factory && options.invalidOptions?.length) {
     add('options', 'invalid options are refused with INVALID_OPTIONS naming each option', async (ctx) => {
@@ -613,6 +635,7 @@ export function conformanceCases(
 function addDirectUploadCases(
   add: (group: string, name: string, run: (ctx: Ctx) => Promise<void>) => void,
   enforced: boolean,
+  sizeEnforced: boolean,
 ): void {
   const group = 'direct uploads';
 
@@ -636,24 +659,51 @@ function addDirectUploadCases(
     assert.equal(got.hash, sha256(bytes), 'the stored bytes are the posted bytes');
   });
 
-  add(group, 'a POST over the size limit is refused and stores nothing', async (ctx) => {
-    const key = ctx.key('too-big.bin');
-    const du = await ctx.provider.createDirectUpload!({ key, mime: 'application/octet-stream', maxSize: 1000 });
-    ctx.track(du.key, du.providerMetadata);
-    if (!enforced) {
-      // The backend under test does not enforce policies: check that the signed policy itself forbids it.
-      const policy = decodePostPolicy(du);
-      assert.ok(policy.contentLength, 'the policy must carry a content-length-range');
-      assert.equal(policy.contentLength[1], 1000, 'the policy allows at most maxSize bytes');
-      return;
-    }
-    await assertPostRefused(
-      ctx,
-      await postForm(ctx, du, randomBytes(1001), 'application/octet-stream'),
-      key,
-      'a POST of 1001 bytes with maxSize 1000',
+  if (enforced && !sizeEnforced) {
+    add(
+      group,
+      'a POST over the size limit is refused, or seen by stat at its real size so a confirm step can refuse it',
+      async (ctx) => {
+        const key = ctx.key('too-big.bin');
+        const du = await ctx.provider.createDirectUpload!({ key, mime: 'application/octet-stream', maxSize: 1000 });
+        ctx.track(du.key, du.providerMetadata);
+        assert.ok(ctx.provider.capabilities.stat, 'a backend that cannot cap direct-upload size must offer stat()');
+        const res = await postForm(ctx, du, randomBytes(1001), 'application/octet-stream');
+        const text = await res.text();
+        const ref = { key: du.key, providerMetadata: du.providerMetadata ?? null };
+        if (res.ok) {
+          assert.equal((await ctx.provider.stat!(ref))?.size, 1001, 'stat() reports the size actually stored');
+          await ctx.provider.delete(ref);
+          assert.equal(await ctx.provider.stat!(ref), null, 'delete() removes the oversized object');
+        } else {
+          assert.ok(
+            res.status >= 400 && res.status < 500,
+            `a refusal must be a 4xx, got ${res.status}: ${text.slice(0, 200)}`,
+          );
+          assert.equal(await ctx.provider.stat!(ref), null, 'a refused POST stores nothing');
+        }
+      },
     );
-  });
+  } else {
+    add(group, 'a POST over the size limit is refused and stores nothing', async (ctx) => {
+      const key = ctx.key('too-big.bin');
+      const du = await ctx.provider.createDirectUpload!({ key, mime: 'application/octet-stream', maxSize: 1000 });
+      ctx.track(du.key, du.providerMetadata);
+      if (!enforced) {
+        // The backend under test does not enforce policies: check that the signed policy itself forbids it.
+        const policy = decodePostPolicy(du);
+        assert.ok(policy.contentLength, 'the policy must carry a content-length-range');
+        assert.equal(policy.contentLength[1], 1000, 'the policy allows at most maxSize bytes');
+        return;
+      }
+      await assertPostRefused(
+        ctx,
+        await postForm(ctx, du, randomBytes(1001), 'application/octet-stream'),
+        key,
+        'a POST of 1001 bytes with maxSize 1000',
+      );
+    });
+  }
 
   add(group, 'a POST of another content type is refused and stores nothing', async (ctx) => {
     const key = ctx.key('typed.png');

@@ -12,6 +12,12 @@ export interface Enforcement {
   directUploadPolicy?: boolean;
   /** A private provider's plain URL does not serve. (Emulators without ACLs cannot deny it.) */
   privateUrls?: boolean;
+  /**
+   * A direct-upload POST over `maxSize` is refused by the storage. Backends whose signed uploads cannot carry a size
+   * limit (Cloudinary) set this to false: the suite then checks that `stat` reports the real size, so the caller's
+   * confirm step can refuse it, and that `delete` removes it.
+   */
+  directUploadSize?: boolean;
 }
 
 export interface InvalidOptionsCase {

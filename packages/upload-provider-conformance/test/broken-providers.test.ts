@@ -139,4 +139,14 @@ describe('the conformance suite', () => {
     });
     expect(failures(results)).toContain('contract › declares a name, capabilities and the methods they promise');
   });
+
+  test('fails a provider that declares it refuses empty files but stores them', async () => {
+    const results = await run('empty files stored anyway', () => {
+      const good = memoryProvider({ backend });
+      return { ...good, capabilities: { ...good.capabilities, emptyFiles: false } };
+    });
+    expect(failures(results)).toEqual([
+      'round trip › an empty file is refused with INVALID_INPUT and stores nothing (emptyFiles: false)',
+    ]);
+  });
 });

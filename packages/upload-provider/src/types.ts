@@ -125,6 +125,11 @@ export interface Capabilities {
   contentType: boolean;
   /** A stream with no `size` can be uploaded. */
   unknownSize: boolean;
+  /**
+   * Zero-byte files can be stored. Default true; a backend that refuses them (Cloudinary) declares `false`, and its
+   * `upload` rejects an empty body with `INVALID_INPUT` before any request.
+   */
+  emptyFiles?: boolean;
 }
 
 /**
