@@ -121,7 +121,8 @@ export async function detect(head: Uint8Array, complete: boolean): Promise<{ mim
     const text = detectText(head, complete);
     if (text) return text;
   }
-  const magic = await fileTypeFromBuffer(head);
+  // A parser failing on hostile bytes must not fail the upload: such a body is simply of no known type.
+  const magic = await fileTypeFromBuffer(head).catch(() => undefined);
   // file-type reports any `<?xml` document as application/xml; the text heuristics look inside for SVG or XHTML.
   if (magic && magic.mime !== 'application/xml') return { mime: magic.mime, ext: magic.ext };
   const text = detectText(head, complete);
