@@ -41,6 +41,8 @@ const CAPABILITIES: Capabilities = Object.freeze({
   // Cloudinary serves a type derived from the format it detects (or a raw file's extension), not the one uploaded.
   contentType: false,
   unknownSize: true,
+  // Cloudinary answers "Empty file" to a zero-byte upload; upload() refuses one with INVALID_INPUT before any request.
+  emptyFiles: false,
 });
 
 export interface CloudinaryProvider extends UploadProvider {

@@ -5,6 +5,9 @@ import { useTestCloud } from './support/setup.js';
 // The real `cloudinary` SDK talks to a local stand-in for Cloudinary (test/support/fake-cloudinary.ts), which checks
 // every request signature and signed URL with its own implementation of Cloudinary's algorithms and refuses expired
 // or tampered ones itself, so `signedUrls` is enforced by the backend under test.
+// `directUploadSize` is not: Cloudinary's signed upload parameters have no maximum size, and the stand-in does not
+// invent one. The suite then checks that stat() reports an oversized upload's real size (the server's confirm step
+// refuses it) and that delete() removes it.
 const cloud = useTestCloud();
 
 const capabilities = {
@@ -15,6 +18,7 @@ const capabilities = {
   downloadName: false,
   contentType: false,
   unknownSize: true,
+  emptyFiles: false,
 };
 
 const invalidOptions = [
@@ -41,5 +45,6 @@ for (const delivery of ['upload', 'authenticated', 'private'] as const) {
     invalidOptions,
     capabilities,
     private: delivery !== 'upload',
+    enforces: { directUploadSize: false },
   });
 }
