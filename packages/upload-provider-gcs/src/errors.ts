@@ -24,7 +24,7 @@ interface SdkErrorShape {
   code?: unknown;
   status?: unknown;
   message?: unknown;
-  response?: { status?: unknown };
+  response?: { status?: unknown; data?: unknown };
   errors?: { reason?: unknown; message?: unknown }[];
 }
 
@@ -45,6 +45,24 @@ export function httpStatus(error: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * The message Cloud Storage itself sent: `ApiError` keeps it as its message, while a Gaxios error (resumable uploads)
+ * says only "Request failed with status code 403" and keeps the JSON error body in `response.data`.
+ */
+function serverMessage(e: SdkErrorShape): string | undefined {
+  let data = e.response?.data;
+  if (typeof data === 'string') {
+    const text = data;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      return text.trim() === '' ? undefined : text.slice(0, 300);
+    }
+  }
+  const message = (data as { error?: { message?: unknown } } | undefined)?.error?.message;
+  return typeof message === 'string' ? message : undefined;
+}
+
 /** True when Cloud Storage says the object (or its bucket) is not there. */
 export function isNotFound(error: unknown): boolean {
   return httpStatus(error) === 404;
@@ -62,7 +80,7 @@ export function toGcsProviderError(error: unknown, context: ErrorContext): Provi
   const status = httpStatus(error);
   const sdkCode = typeof e.code === 'string' ? e.code : undefined;
   const reason = typeof e.errors?.[0]?.reason === 'string' ? e.errors[0].reason : undefined;
-  const message = typeof e.message === 'string' ? e.message : String(error);
+  const message = serverMessage(e) ?? (typeof e.message === 'string' ? e.message : String(error));
   const sdkMessage = message ? `: ${message.split('\n')[0]}` : '';
   const options = (code: ProviderErrorCode) => ({
     provider: PROVIDER_NAME,
