@@ -132,8 +132,12 @@ export class DiskStore {
     const metaTmp = `${tmp}.json`;
     const metaPath = this.metaPath(objectName);
     let metaPlaced = false;
+    // The source may fail while we make folders, before the pipeline listens: keep that from crashing the process.
+    const swallow = () => undefined;
+    source.on('error', swallow);
     try {
       await mkdir(this.tmpDir, { recursive: true });
+      if (source.errored) throw source.errored;
       const limit = Math.min(
         options.maxBytes ?? Number.POSITIVE_INFINITY,
         options.declaredSize ?? Number.POSITIVE_INFINITY,
@@ -158,10 +162,13 @@ export class DiskStore {
       if (this.fsync) await syncPath(dirname(target)).catch(() => undefined);
       return await stat(target);
     } catch (error) {
+      source.destroy();
       await rm(tmp, { force: true }).catch(() => undefined);
       await rm(metaTmp, { force: true }).catch(() => undefined);
       if (metaPlaced) await rm(metaPath, { force: true }).catch(() => undefined);
       throw this.fsError(error, 'store the file');
+    } finally {
+      source.off('error', swallow);
     }
   }
 
