@@ -80,12 +80,13 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
   const database = await openDatabase({
     ...(config.database.url ? { url: config.database.url } : {}),
     ...(config.database.schema ? { schema: config.database.schema } : {}),
+    poolSize: config.database.poolSize,
     dataDir: config.dataDir,
     cwd,
   });
   let provider: UploadProvider;
   try {
-    provider = options.provider ?? (await createProvider(config, publicUrl, cwd));
+    provider = options.provider ?? (await createProvider(config, cwd));
   } catch (error) {
     await database.close();
     throw error;

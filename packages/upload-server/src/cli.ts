@@ -118,6 +118,7 @@ async function tokenCreate(args: string[]): Promise<void> {
   const database = await openDatabase({
     ...(config.database.url ? { url: config.database.url } : {}),
     ...(config.database.schema ? { schema: config.database.schema } : {}),
+    poolSize: config.database.poolSize,
     dataDir: config.dataDir,
   });
   try {

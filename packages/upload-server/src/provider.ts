@@ -27,17 +27,16 @@ function localSecret(dataDir: string): string {
   return secret;
 }
 
-/** Creates the configured provider; the local one gets defaults under the data folder and this server's URL. */
-export async function createProvider(
-  config: UploadServerConfig,
-  publicUrl: string,
-  cwd: string,
-): Promise<UploadProvider> {
+/**
+ * Creates the configured provider. The local one gets defaults: files under the data folder, served by this server
+ * at `/uploads` (relative URLs, as Strapi's local provider gives, or absolute under `publicUrl` when it is set).
+ */
+export async function createProvider(config: UploadServerConfig, cwd: string): Promise<UploadProvider> {
   const { name, options } = config.provider;
   if (!isLocalProvider(name)) return loadProvider(name, options, { cwd });
   const merged: Record<string, unknown> = {
     root: join(config.dataDir, 'uploads'),
-    baseUrl: `${publicUrl}${LOCAL_BASE_PATH}`,
+    baseUrl: config.publicUrl ? `${config.publicUrl.replace(/\/+$/, '')}${LOCAL_BASE_PATH}` : LOCAL_BASE_PATH,
     ...options,
   };
   if (merged.secret === undefined) merged.secret = localSecret(config.dataDir);

@@ -1,4 +1,8 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { diskProvider } from './helpers/disk-provider.js';
 import { abortedUpload, eventually, form, json, rawMultipart } from './helpers/http.js';
 import { forEachDatabase, type Harness, startHarness } from './helpers/suite.js';
 
@@ -325,6 +329,39 @@ forEachDatabase('POST /api/upload, client going away', (kind) => {
     const res = await upload(h, form([{ filename: 'after.txt', content: 'after' }]));
     expect(res.status).toBe(201);
     expect(await h.rowCount()).toBe(1);
+  });
+});
+
+forEachDatabase('POST /api/upload, storage failing', (kind) => {
+  let h: Harness;
+  let root: string;
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'upload-server-failing-'));
+    // The storage accepts the first upload and refuses every later one.
+    h = await startHarness(kind, { provider: diskProvider(root, { failUploadsAfter: 1 }) });
+  });
+  afterAll(() => h.server.close());
+
+  test('the second file failing: 503 ServiceUnavailableError, and the first file is removed again', async () => {
+    const res = await upload(
+      h,
+      form([
+        { filename: 'one.txt', content: 'one' },
+        { filename: 'two.txt', content: 'two' },
+      ]),
+    );
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({
+      data: null,
+      error: {
+        status: 503,
+        name: 'ServiceUnavailableError',
+        message: 'The storage is unavailable; try again later',
+        details: { code: 'UNAVAILABLE' },
+      },
+    });
+    expect(await diskProvider(root).list()).toEqual([]);
+    expect(await h.rowCount()).toBe(0);
   });
 });
 

@@ -49,8 +49,10 @@ export const configSchema = z
           .string()
           .regex(/^[a-z_][a-z0-9_]*$/, { message: 'must be a lowercase SQL identifier' })
           .optional(),
+        /** Most PostgreSQL connections this process opens. */
+        poolSize: z.number().int().min(1).max(100).default(10),
       })
-      .default({}),
+      .default({ poolSize: 10 }),
     /** Largest accepted file, in bytes. */
     sizeLimit: z.coerce
       .number()

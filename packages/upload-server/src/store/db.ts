@@ -11,6 +11,8 @@ export interface DatabaseOptions {
   url?: string;
   /** PostgreSQL schema (created when missing); every connection uses it as its search path. */
   schema?: string;
+  /** Most PostgreSQL connections. Default 10. */
+  poolSize?: number;
   /** Where the default SQLite file lives: `<dataDir>/upload.db`. */
   dataDir: string;
   /** Working directory for a relative SQLite path. */
@@ -31,7 +33,9 @@ export function isPostgresUrl(url: string | undefined): url is string {
 
 /** Opens the metadata database and runs the migrations. */
 export async function openDatabase(options: DatabaseOptions): Promise<OpenDatabase> {
-  const opened = isPostgresUrl(options.url) ? await openPostgres(options.url, options.schema) : openSqlite(options);
+  const opened = isPostgresUrl(options.url)
+    ? await openPostgres(options.url, options.schema, options.poolSize ?? 10)
+    : openSqlite(options);
   try {
     await migrateToLatest(opened.db as unknown as Kysely<unknown>, opened.dialect);
   } catch (error) {
@@ -58,7 +62,7 @@ function openSqlite(options: DatabaseOptions): OpenDatabase {
 const INT8 = 20;
 const NUMERIC = 1700;
 
-async function openPostgres(url: string, schema: string | undefined): Promise<OpenDatabase> {
+async function openPostgres(url: string, schema: string | undefined, poolSize: number): Promise<OpenDatabase> {
   if (schema) {
     // Create the schema on a short-lived connection before the pool pins it as the search path.
     const client = new pg.Client({ connectionString: url });
@@ -71,7 +75,7 @@ async function openPostgres(url: string, schema: string | undefined): Promise<Op
   }
   const pool = new pg.Pool({
     connectionString: url,
-    max: 10,
+    max: poolSize,
     ...(schema ? { options: `-c search_path="${schema}"` } : {}),
     // Byte sizes and counts are bigint; they fit a JS number far beyond any file we accept.
     types: {

@@ -38,7 +38,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     dataDir: dir,
     logLevel: 'silent',
     ...options.config,
-    database: kind === 'postgres' ? { url: PG_TEST_URL, schema } : { url: join(dir, 'test.db') },
+    database: kind === 'postgres' ? { url: PG_TEST_URL, schema, poolSize: 4 } : { url: join(dir, 'test.db') },
   });
   const app = await buildApp(config, {
     logger: false,

@@ -22,6 +22,7 @@ export async function startHarness(kind: DbKind, options: Omit<StartOptions, 'ki
   const root = mkdtempSync(join(tmpdir(), 'upload-server-objects-'));
   const provider = diskProvider(root);
   const server = await startServer({ provider, ...options, kind });
+  // With an injected provider, `objects()` still lists this harness's own folder (empty), so tests list theirs.
   return {
     server,
     url: server.url,
