@@ -1,5 +1,10 @@
 import multipart from '@fastify/multipart';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import { sql } from 'kysely';
 import qs from 'qs';
 import type { UploadProvider } from 'upload-provider';
@@ -182,30 +187,34 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
       // Hand the raw request to the local provider's handler before anything reads its body.
       scope.removeAllContentTypeParsers();
       scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
-      scope.route({
-        method: ['GET', 'HEAD', 'POST', 'OPTIONS'],
-        url: `${LOCAL_BASE_PATH}/*`,
-        config: { access: 'public' },
-        handler: async (request, reply) => {
-          reply.hijack();
-          const handled = await localHandler(request.raw, reply.raw).catch((error: unknown) => {
-            request.log.error({ err: error }, 'local provider handler failed');
-            if (!reply.raw.headersSent) {
-              const body = toEnvelope(error);
-              reply.raw.writeHead(body.error.status, { 'content-type': 'application/json; charset=utf-8' });
-              reply.raw.end(JSON.stringify(body));
-            }
-            return true;
-          });
-          if (!handled && !reply.raw.headersSent) {
-            reply.raw.writeHead(404, {
-              'content-type': 'application/json; charset=utf-8',
-              'x-content-type-options': 'nosniff',
-            });
-            reply.raw.end(JSON.stringify(envelope(404, 'Not Found')));
+      const serveLocal = async (request: FastifyRequest, reply: FastifyReply) => {
+        reply.hijack();
+        const handled = await localHandler(request.raw, reply.raw).catch((error: unknown) => {
+          request.log.error({ err: error }, 'local provider handler failed');
+          if (!reply.raw.headersSent) {
+            const body = toEnvelope(error);
+            reply.raw.writeHead(body.error.status, { 'content-type': 'application/json; charset=utf-8' });
+            reply.raw.end(JSON.stringify(body));
           }
-        },
-      });
+          return true;
+        });
+        if (!handled && !reply.raw.headersSent) {
+          reply.raw.writeHead(404, {
+            'content-type': 'application/json; charset=utf-8',
+            'x-content-type-options': 'nosniff',
+          });
+          reply.raw.end(JSON.stringify(envelope(404, 'Not Found')));
+        }
+      };
+      // Files at /uploads/<key>; signed direct-upload POSTs at /uploads itself.
+      for (const url of [LOCAL_BASE_PATH, `${LOCAL_BASE_PATH}/*`]) {
+        scope.route({
+          method: ['GET', 'HEAD', 'POST', 'OPTIONS'],
+          url,
+          config: { access: 'public' },
+          handler: serveLocal,
+        });
+      }
     });
   }
 

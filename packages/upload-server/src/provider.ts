@@ -40,16 +40,28 @@ export async function createProvider(config: UploadServerConfig, cwd: string): P
     ...options,
   };
   if (merged.secret === undefined) merged.secret = localSecret(config.dataDir);
-  return loadProvider(name, merged, { cwd });
+  // The local provider is this package's own dependency: import it from here, not from the working directory.
+  const mod = await importLocal();
+  const factory = mod.localProvider ?? mod.default;
+  if (typeof factory !== 'function') return loadProvider(name, merged, { cwd });
+  return loadProvider(factory(merged) as UploadProvider);
+}
+
+interface LocalModule {
+  localProvider?: (options: unknown) => unknown;
+  default?: (options: unknown) => unknown;
+  createLocalHandler?: (p: UploadProvider) => LocalHandler;
+}
+
+async function importLocal(): Promise<LocalModule> {
+  // A non-literal specifier: the server type-checks without the local package's types.
+  const specifier = 'upload-provider-local';
+  return (await import(specifier)) as LocalModule;
 }
 
 /** The local provider's HTTP handler (downloads, signed URLs, signed POST uploads), when the provider is local. */
 export async function createLocalHandlerFor(provider: UploadProvider): Promise<LocalHandler | null> {
   if (!isLocalProvider(provider.name)) return null;
-  // A non-literal specifier: the server type-checks without the local package's types.
-  const specifier = 'upload-provider-local';
-  const mod = (await import(specifier)) as {
-    createLocalHandler?: (p: UploadProvider) => LocalHandler;
-  };
+  const mod = await importLocal();
   return typeof mod.createLocalHandler === 'function' ? mod.createLocalHandler(provider) : null;
 }

@@ -69,6 +69,26 @@ describe('upload-server CLI', () => {
     expect(await server.exited).toBe(0);
   });
 
+  test('no configuration at all: local files and SQLite under ./.data of the working directory', async () => {
+    // What `pnpm start` from the repository root does on a fresh clone (with port 0 instead of 1337).
+    const server = await startCli(['--port', '0'], { cwd });
+    try {
+      const up = await fetch(`${server.url}/api/upload`, {
+        method: 'POST',
+        body: form([{ filename: 'readme.txt', content: 'first file' }]),
+      });
+      expect(up.status).toBe(201);
+      const [file] = await json(up);
+      expect(file.provider).toBe('local');
+      expect(existsSync(join(cwd, '.data', 'upload.db'))).toBe(true);
+      expect(existsSync(join(cwd, '.data', 'uploads', `${file.hash}.txt`))).toBe(true);
+      expect(await (await fetch(`${server.url}${file.url}`)).text()).toBe('first file');
+    } finally {
+      server.child.kill('SIGTERM');
+    }
+    expect(await server.exited).toBe(0);
+  });
+
   test('graceful shutdown lets an upload in flight finish', async () => {
     writeConfig('upload.config.json', JSON.stringify(baseConfig()));
     const server = await startCli([], { cwd });
