@@ -168,6 +168,8 @@ export async function parseMultipart(
         w?.();
       },
     });
+    // Its consumer listens for errors once it reads; until then (or if it never does) a failure must not go unhandled.
+    stream.on('error', () => undefined);
     const info: PartInfo = { name, filename, contentType: headers.get('content-type') || 'application/octet-stream' };
     const done = handlers.file(info, stream);
     done.catch(() => undefined); // observed below; this only stops an "unhandled rejection" while we are parked

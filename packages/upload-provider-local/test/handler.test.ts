@@ -5,6 +5,10 @@ import { contentDisposition } from 'upload-provider';
 import { createLocalHandler, type LocalProvider, localProvider } from '../src/index.js';
 import { type Harness, rawRequest, SECRET, sleep, startHarness } from './helpers.js';
 
+async function errorOf(res: Response): Promise<{ code: string; message: string }> {
+  return ((await res.json()) as { error: { code: string; message: string } }).error;
+}
+
 /** Changes one character of the signature, keeping it well-formed. */
 function tamper(url: string): string {
   const u = new URL(url);
@@ -135,7 +139,7 @@ describe('public mode', () => {
     await h.provider.delete(stored);
     const res = await fetch(stored.url);
     expect(res.status).toBe(404);
-    expect(await res.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'not found' } });
+    expect(await errorOf(res)).toEqual({ code: 'NOT_FOUND', message: 'not found' });
   });
 
   it('refuses hostile paths before touching the disk and never serves a file outside the root', async () => {
@@ -206,7 +210,7 @@ describe('private mode', () => {
     expect(h.provider.isPrivate()).toBe(true);
     const res = await fetch(h.provider.url({ key: 'secret/a.bin' }));
     expect(res.status).toBe(404);
-    expect((await res.json()).error.message).toContain('signed URL');
+    expect((await errorOf(res)).message).toContain('signed URL');
   });
 
   it('a signed URL serves the file, with ranges and no shared caching', async () => {
@@ -239,7 +243,7 @@ describe('private mode', () => {
       change(u);
       const res = await fetch(u);
       expect([what, res.status]).toEqual([what, 403]);
-      const body = await res.json();
+      const body = { error: await errorOf(res) };
       expect(body.error.code).toBe('ACCESS_DENIED');
       expect(body.error.message).toMatch(/signature|expires/);
     }
@@ -251,7 +255,7 @@ describe('private mode', () => {
     await sleep(Math.max(0, signed.expiresAt.getTime() - Date.now()) + 50);
     const res = await fetch(signed.url);
     expect(res.status).toBe(403);
-    expect((await res.json()).error.message).toContain(`expired at ${signed.expiresAt.toISOString()}`);
+    expect((await errorOf(res)).message).toContain(`expired at ${signed.expiresAt.toISOString()}`);
   });
 
   it('a signature made with another secret is refused', async () => {
