@@ -12,7 +12,7 @@ import { isLoopbackHost } from './access.js';
 import { createAuthState, registerAuth } from './auth/index.js';
 import type { UploadServerConfig } from './config/schema.js';
 import type { UploadsContext } from './context.js';
-import { envelope, toEnvelope } from './errors.js';
+import { envelope, HttpError, toEnvelope } from './errors.js';
 import { serializeRequest } from './logging.js';
 import { createLocalHandlerFor, createProvider, LOCAL_BASE_PATH } from './provider.js';
 import { directRoutes } from './routes/direct/index.js';
@@ -156,6 +156,22 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
     // While shutting down, answer the requests in flight and let their connections go.
     if (closing) reply.header('connection', 'close');
     return payload;
+  });
+
+  // Strapi clients send `Content-Type: application/json` on every request, DELETE and GET included, with no body:
+  // an empty JSON body is no body, not an error.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, text, done) => {
+    const body = String(text);
+    if (body.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(body));
+    } catch {
+      done(new HttpError(400, 'The body is not valid JSON'), undefined);
+    }
   });
 
   await app.register(multipart, {
