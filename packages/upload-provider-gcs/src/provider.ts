@@ -47,6 +47,7 @@ const CAPABILITIES: Capabilities = Object.freeze({
   downloadName: true,
   contentType: true,
   unknownSize: true,
+  emptyFiles: true,
 });
 
 /** Custom metadata travels in the object resource; Cloud Storage allows 8 KiB of it in all. */
