@@ -55,6 +55,7 @@ const ALL_CAPABILITIES: Capabilities = Object.freeze({
   downloadName: true,
   contentType: true,
   unknownSize: true,
+  emptyFiles: true,
 });
 
 /** S3 keeps user metadata in request headers: printable ASCII, at most 2 KB in all. */

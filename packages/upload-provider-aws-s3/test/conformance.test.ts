@@ -21,6 +21,7 @@ const capabilities = {
   downloadName: true,
   contentType: true,
   unknownSize: true,
+  emptyFiles: true,
 };
 
 function provider(extra: Partial<AwsS3ProviderOptions>) {

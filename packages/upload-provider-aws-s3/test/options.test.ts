@@ -36,6 +36,7 @@ describe('options', () => {
       downloadName: true,
       contentType: true,
       unknownSize: true,
+      emptyFiles: true,
     });
     expect(p.isPrivate()).toBe(true);
     void p.close();
