@@ -154,6 +154,25 @@ forEachDatabase('POST /api/upload', (kind) => {
     expect(res.body[0].mime).toBe('text/html');
   });
 
+  test('names are sanitised: no directories, control or bidi characters (file name and fileInfo.name)', async () => {
+    const res = await upload(
+      h,
+      rawMultipart([
+        { name: 'files', filename: 'in\u202evoice\u0007.txt', type: 'text/plain', content: 'a' },
+        { name: 'files', filename: 'plain.txt', type: 'text/plain', content: 'b' },
+        { name: 'fileInfo', content: JSON.stringify([{}, { name: '../../etc/pass\u0000wd' }]) },
+      ]),
+    );
+    expect(res.status).toBe(201);
+    expect(res.body.map((f: { name: string }) => f.name)).toEqual(['invoice.txt', 'passwd']);
+    const renamed = await upload(
+      h,
+      form([], { fileInfo: JSON.stringify({ name: 'a/b/\u200bc.txt' }) }),
+      `?id=${res.body[0].id}`,
+    );
+    expect(renamed.body.name).toBe('c.txt');
+  });
+
   test('`path` puts the object under that folder; a path that escapes is a 400 and stores nothing', async () => {
     const ok = await upload(h, form([{ filename: 'p.txt', content: 'p' }], { path: 'avatars/2024' }, true));
     expect(ok.status).toBe(201);

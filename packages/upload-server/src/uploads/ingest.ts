@@ -99,6 +99,25 @@ export interface IngestDeps {
 // stored (a decompression bomb is refused without touching the storage) and formats are made from the file.
 const RASTER = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif', 'image/tiff']);
 
+// Control characters and characters that render invisibly or reorder text (bidi overrides).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
+const UNSAFE_NAME_CHARS = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+
+/**
+ * A display name safe to store and show: the last path segment only (`../../etc/passwd` → `passwd`), NFC, without
+ * control or bidi-override characters, trimmed, at most 255 characters; `fallback` when nothing is left.
+ */
+export function sanitiseName(name: string | null | undefined, fallback = 'file'): string {
+  const last = String(name ?? '')
+    .normalize('NFC')
+    .replace(UNSAFE_NAME_CHARS, '')
+    .split(/[/\\]/)
+    .pop()!
+    .trim();
+  const clean = last === '.' || last === '..' ? '' : last;
+  return clean === '' ? fallback : [...clean].slice(0, 255).join('');
+}
+
 /** Strapi-style document ids: 24 lowercase alphanumerics. */
 export function newDocumentId(): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -182,7 +201,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       const prefix = input.folderPath ? normalisePrefix(input.folderPath) : '';
       const key = buildKey(`${slug}${ext}`, { prefix, random });
       const disposition = isInlineSafe(mime) ? 'inline' : 'attachment';
-      const name = input.filename;
+      const name = sanitiseName(input.filename);
 
       let stored: StoredFile;
       let width: number | null = null;
@@ -287,7 +306,7 @@ export function createIngest(deps: IngestDeps): Ingest {
         if (!old) throw new HttpError(404, 'file.notFound');
         const row = await repo.updateFile(options.replaceId, {
           ...content,
-          name: info.name ?? staged.filename,
+          name: info.name ? sanitiseName(info.name, staged.filename) : staged.filename,
           ...(info.alternativeText !== undefined ? { alternative_text: info.alternativeText } : {}),
           ...(info.caption !== undefined ? { caption: info.caption } : {}),
         });
@@ -298,7 +317,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       const row: NewFileRow = {
         ...content,
         document_id: newDocumentId(),
-        name: info.name ?? staged.filename,
+        name: info.name ? sanitiseName(info.name, staged.filename) : staged.filename,
         alternative_text: info.alternativeText ?? null,
         caption: info.caption ?? null,
         secret_hash: staged.secret ? sha256Hex(staged.secret) : null,

@@ -3,7 +3,7 @@ import type { UploadsContext } from '../../context.js';
 import { HttpError } from '../../errors.js';
 import { nowIso } from '../../store/repository.js';
 import type { FileEntityRow, FileRow } from '../../store/schema.js';
-import type { StagedFile } from '../../uploads/ingest.js';
+import { type StagedFile, sanitiseName } from '../../uploads/ingest.js';
 import { toFileEntity } from './entity.js';
 import { type FormFields, firstField, parseFileInfo, parseLinks, readUploadForm } from './form.js';
 
@@ -35,7 +35,7 @@ async function updateFileInfo(ctx: UploadsContext, id: number, rawInfo: unknown[
   const [info] = parseFileInfo(rawInfo, 1);
   if (!info) throw new HttpError(400, "Files are empty: send files, or fileInfo to update the file's information");
   const updated = await ctx.repo.updateFile(id, {
-    ...(info.name !== undefined && info.name !== null ? { name: info.name } : {}),
+    ...(info.name !== undefined && info.name !== null ? { name: sanitiseName(info.name, row.name) } : {}),
     ...(info.alternativeText !== undefined ? { alternative_text: info.alternativeText } : {}),
     ...(info.caption !== undefined ? { caption: info.caption } : {}),
     updated_at: nowIso(),
