@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Storage } from '@google-cloud/storage';
 import { describe, expect, test } from '@jest/globals';
-import { isProviderError, type OptionProblem } from 'upload-provider';
+import { isProviderError, loadProvider, type OptionProblem } from 'upload-provider';
 import defaultExport, { DEFAULTS, gcsProvider } from '../src/index.js';
 import { PROJECT_ID } from './support/emulator.js';
 import { makeServiceAccount, verifyV4SignedUrl } from './support/signing.js';
@@ -33,6 +33,15 @@ describe('options', () => {
     expect(defaultExport).toBe(gcsProvider);
     expect(gcsProvider.providerName).toBe('gcs');
     expect(gcsProvider({ bucket: 'b-1' }).name).toBe('gcs');
+  });
+
+  test('a server configured with provider "gcs" loads this package (its built entry point) by name', async () => {
+    const p = await loadProvider('gcs', { bucket: 'b-1', visibility: 'public-bucket' }, { cwd: join(__dirname, '..') });
+    expect(p.name).toBe('gcs');
+    expect(p.isPrivate()).toBe(false);
+    await expect(loadProvider('gcs', { bucket: '' }, { cwd: join(__dirname, '..') })).rejects.toMatchObject({
+      code: 'INVALID_OPTIONS',
+    });
   });
 
   test('a bucket is all it needs; the defaults are private, 900 s and 8 MiB', () => {
