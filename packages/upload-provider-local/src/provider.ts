@@ -42,6 +42,7 @@ const CAPABILITIES: Capabilities = Object.freeze({
   downloadName: true,
   contentType: true,
   unknownSize: true,
+  emptyFiles: true,
 });
 
 /** A type such as `image/png` or a family such as `image/*`. */
