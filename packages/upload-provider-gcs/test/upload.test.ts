@@ -249,6 +249,42 @@ describe('failed uploads leave nothing behind', () => {
     });
   }
 
+  for (const [mode, resumableThreshold, finalRequest] of [
+    ['single request', 10 * 1024 * KiB, 'POST'],
+    ['resumable', 0, 'PUT'],
+  ] as const) {
+    test(`${mode}: an abort after the whole body went out removes the object the storage already committed`, async () => {
+      const p = make({ resumableThreshold });
+      const k = key('late-abort.bin');
+      const controller = new AbortController();
+      let release = () => {};
+      // The emulator stores the object, but its answer to the request that carried the body is held back; the
+      // upload is aborted while it waits for that answer.
+      proxy.holdAnswer = (r) => {
+        if (r.method !== finalRequest || r.query.get('name') !== k) return undefined;
+        controller.abort();
+        return new Promise<void>((resolve) => {
+          release = resolve;
+        });
+      };
+      try {
+        const result = await code(
+          p.upload(
+            { key: k, body: Readable.from([randomBytes(20 * KiB)]), size: 20 * KiB, mime: 'text/plain', name: 'l' },
+            { signal: controller.signal },
+          ),
+        );
+        expect(result).toBe('ABORTED');
+        expect(await p.stat({ key: k })).toBeNull();
+        expect(uploadRequests(k).at(-1)?.bodyBytes).toBeGreaterThanOrEqual(20 * KiB);
+        expect(proxy.for(k).some((r) => r.method === 'DELETE')).toBe(true);
+      } finally {
+        proxy.holdAnswer = undefined;
+        release();
+      }
+    });
+  }
+
   test('a signal that has already fired stops the upload before any request', async () => {
     const p = make();
     const k = key('pre-aborted.bin');

@@ -16,6 +16,11 @@ export interface Recorder {
   requests: RecordedRequest[];
   /** The requests that touched one object name (in the query's `name` or in the path). */
   for(objectName: string): RecordedRequest[];
+  /**
+   * When set, the storage's answer to a request for which it returns a promise is passed back only once that promise
+   * settles. The storage has already acted on the request by then: a way to keep a client waiting on a response.
+   */
+  holdAnswer: ((request: RecordedRequest) => Promise<void> | undefined) | undefined;
   close(): Promise<void>;
 }
 
@@ -43,14 +48,14 @@ export async function startRecorder(target: string): Promise<Recorder> {
     });
     const out = request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
+      async (answer) => {
+        await recorder.holdAnswer?.(entry);
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       },
     );
     out.on('error', () => res.destroy());
     // A client that gives up mid-body (an aborted upload) is passed on as an aborted request.
-    req.on('aborted', () => out.destroy());
     req.on('close', () => {
       if (!req.complete) out.destroy();
     });
@@ -58,15 +63,17 @@ export async function startRecorder(target: string): Promise<Recorder> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return {
+  const recorder: Recorder = {
     host: `http://127.0.0.1:${port}`,
     requests,
     for: (name) =>
       requests.filter((r) => r.query.get('name') === name || decodeURIComponent(r.path).endsWith(`/${name}`)),
+    holdAnswer: undefined,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+  return recorder;
 }
