@@ -346,7 +346,9 @@ function createGcsProvider(options: GcsResolvedOptions): GcsProvider {
         );
       // Errors surface on the returned stream as ProviderErrors, like every other rejection of the contract.
       const out = new PassThrough();
-      source.on('error', (error) => out.destroy(toGcsProviderError(error, { operation: 'read', key: ref.key })));
+      source.on('error', (error) =>
+        out.destroy(toGcsProviderError(error, { operation: 'read', key: ref.key, bucket: bucketName })),
+      );
       out.on('close', () => {
         if (!source.destroyed) source.destroy();
       });
