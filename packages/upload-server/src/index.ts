@@ -16,4 +16,4 @@ export { type FileEntity, type FormatEntity, toFileEntity } from './routes/strap
 export { openDatabase } from './store/db.js';
 export { createRepository, type Repository } from './store/repository.js';
 export type { Database, Dialect, FileEntityRow, FileRow } from './store/schema.js';
-export type { FileInfo, Ingest, IngestInput, StagedFile } from './uploads/ingest.js';
+export type { AdoptInput, FileInfo, Ingest, IngestInput, StagedFile } from './uploads/ingest.js';

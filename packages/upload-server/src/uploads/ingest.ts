@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import {
@@ -83,6 +83,29 @@ export interface Ingest {
   discard(staged: StagedFile): Promise<void>;
   /** Removes the objects of a deleted row (original and formats). */
   removeObjects(row: FileRow): Promise<void>;
+  /**
+   * Takes over an object that is already in the storage (a confirmed direct upload): reads it back through
+   * `provider.read` to detect its type from its bytes and check the allow/deny lists and the size limit, records
+   * image dimensions and makes formats, and returns it staged for {@link Ingest.commit}. When it rejects, the
+   * formats it made are removed and so is the object itself (unless `keepOnFailure`).
+   */
+  adopt(input: AdoptInput): Promise<StagedFile>;
+}
+
+export interface AdoptInput {
+  /** The object's key, as the provider reports it (without its own prefix). */
+  key: string;
+  providerMetadata?: Record<string, unknown> | null;
+  /** The user's file name, for `name`, `ext` and downloads. */
+  filename: string;
+  /** The type the client declared. */
+  claimedMime?: string;
+  /** Size from `stat`, when known; otherwise counted while reading. */
+  size?: number;
+  folderPath?: string;
+  withSecret?: boolean;
+  signal?: AbortSignal;
+  keepOnFailure?: boolean;
 }
 
 export type { ImageProcessor };
@@ -341,7 +364,111 @@ export function createIngest(deps: IngestDeps): Ingest {
     });
   };
 
-  return { ingest, stage, commit, discard, removeObjects };
+  const adopt = async (input: AdoptInput): Promise<StagedFile> => {
+    const { signal } = input;
+    const ref: StoredRef = { key: input.key, providerMetadata: input.providerMetadata ?? null };
+    const objects: StoredRef[] = [];
+    let temp: string | undefined;
+    let source: Readable | undefined;
+    const counter = new ByteCounter(limit);
+    try {
+      if (!provider.read) {
+        throw new ProviderError('UNSUPPORTED', `the ${provider.name} provider cannot read objects back to check them`);
+      }
+      source = await provider.read(ref);
+      const sniffed = await sniffStream(source);
+      const check = checkMime(sniffed.mime, input.claimedMime, {
+        allowed: config.allowedTypes,
+        denied: config.deniedTypes,
+      });
+      if (!check.ok) {
+        sniffed.stream.destroy();
+        throw new HttpError(check.status, check.message, { mime: sniffed.mime });
+      }
+      const mime = check.mime;
+      const { slug, ext: nameExt } = slugifyName(input.filename);
+      const ext = nameExt || (sniffed.ext && mime === sniffed.mime ? `.${sniffed.ext}` : '');
+      const base = input.key.split('/').pop() ?? input.key;
+      const dot = base.lastIndexOf('.');
+      const hash = dot > 0 ? base.slice(0, dot) : base || slug;
+      const name = sanitiseName(input.filename);
+      let width: number | null = null;
+      let height: number | null = null;
+      let formats: Record<string, FormatEntity> | null = null;
+      let bytes = input.size;
+      if (RASTER.has(mime) && images) {
+        const dir = await mkdtemp(join(tmpdir(), 'upload-server-'));
+        temp = dir;
+        const path = join(dir, 'original');
+        await pipeline(sniffed.stream, counter, createWriteStream(path, { highWaterMark: 1024 * 1024 }), { signal });
+        bytes = counter.bytes;
+        const probed = await images.probe(path, mime);
+        if (probed) {
+          width = probed.width;
+          height = probed.height;
+        }
+        if (probed && config.images.formats) {
+          const made = await images.makeFormats({
+            path,
+            key: input.key,
+            name,
+            hash,
+            ext: ext || null,
+            mime,
+            provider,
+            ...(signal ? { signal } : {}),
+          });
+          formats = Object.keys(made).length > 0 ? made : null;
+          for (const formatName of Object.keys(made)) {
+            objects.push({
+              key: formatKey(input.key, formatName),
+              providerMetadata: made[formatName]?.provider_metadata ?? null,
+            });
+          }
+        }
+      } else if (bytes === undefined) {
+        await pipeline(sniffed.stream, counter, new Writable({ write: (_c, _e, done) => done() }), { signal });
+        bytes = counter.bytes;
+      } else {
+        // The type is known from the head; the size came from `stat`.
+        sniffed.stream.destroy();
+      }
+      if (bytes > limit) throw tooLarge(limit);
+      const secret = input.withSecret ? randomBytes(24).toString('base64url') : undefined;
+      const prefix = input.folderPath ? normalisePrefix(input.folderPath) : '';
+      return {
+        key: input.key,
+        filename: name,
+        hash,
+        ext: ext || null,
+        mime,
+        bytes,
+        width,
+        height,
+        stored: {
+          key: input.key,
+          url: provider.url(ref),
+          size: bytes,
+          mime,
+          providerMetadata: ref.providerMetadata ?? null,
+        },
+        formats,
+        folderPath: prefix ? `/${prefix}` : '/',
+        ...(secret ? { secret } : {}),
+        objects: [ref, ...objects],
+      };
+    } catch (error) {
+      source?.destroy();
+      await Promise.all([...objects, ...(input.keepOnFailure ? [] : [ref])].map(deleteQuietly));
+      if (error instanceof HttpError) throw error;
+      if (isTooLarge(error, counter, limit)) throw tooLarge(limit);
+      throw error;
+    } finally {
+      if (temp) await rm(temp, { recursive: true, force: true });
+    }
+  };
+
+  return { ingest, stage, commit, discard, removeObjects, adopt };
 }
 
 function parseMetadata(text: string | null): Record<string, unknown> | null {
