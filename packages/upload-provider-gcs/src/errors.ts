@@ -63,9 +63,17 @@ function serverMessage(e: SdkErrorShape): string | undefined {
   return typeof message === 'string' ? message : undefined;
 }
 
-/** True when Cloud Storage says the object (or its bucket) is not there. */
-export function isNotFound(error: unknown): boolean {
-  return httpStatus(error) === 404;
+/** True when Cloud Storage says the bucket itself does not exist (a configuration error, not a missing object). */
+export function isMissingBucket(error: unknown): boolean {
+  if (httpStatus(error) !== 404 || typeof error !== 'object' || error === null) return false;
+  const e = error as SdkErrorShape;
+  const message = serverMessage(e) ?? (typeof e.message === 'string' ? e.message : '');
+  return /bucket does not exist/i.test(message);
+}
+
+/** True when Cloud Storage says the object is not there (and its bucket is). */
+export function isMissingObject(error: unknown): boolean {
+  return httpStatus(error) === 404 && !isMissingBucket(error);
 }
 
 /**
@@ -97,10 +105,9 @@ export function toGcsProviderError(error: unknown, context: ErrorContext): Provi
 
   if (isAbortError(error)) return make('ABORTED', 'the operation was aborted');
   if (status === 404) {
-    const bucketMissing = /bucket/i.test(message) && !/object/i.test(message);
     return make(
       'NOT_FOUND',
-      bucketMissing ? `the bucket ${JSON.stringify(context.bucket ?? '')} does not exist` : 'not found',
+      isMissingBucket(error) ? `the bucket ${JSON.stringify(context.bucket ?? '')} does not exist` : 'not found',
     );
   }
   if (status === 400 && /uniform bucket-level access/i.test(message)) {

@@ -23,7 +23,7 @@ import {
   type UploadOptions,
   type UploadProvider,
 } from 'upload-provider';
-import { isNotFound, PROVIDER_NAME, toGcsProviderError } from './errors.js';
+import { isMissingObject, PROVIDER_NAME, toGcsProviderError } from './errors.js';
 import { GCS_LIMITS, type GcsResolvedOptions, gcsOptionsSchema, type Visibility } from './options.js';
 import { streamUpload } from './upload.js';
 import { bucketBaseUrl, encodeKey } from './urls.js';
@@ -319,7 +319,7 @@ function createGcsProvider(options: GcsResolvedOptions): GcsProvider {
           ...(md.updated ? { lastModified: new Date(md.updated) } : {}),
         };
       } catch (error) {
-        if (isNotFound(error)) return null;
+        if (isMissingObject(error)) return null;
         return fail('stat', ref.key)(error);
       }
     },

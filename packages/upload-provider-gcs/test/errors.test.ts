@@ -85,8 +85,10 @@ describe('statuses from Cloud Storage map onto the contract codes, with the SDK 
     ]);
   });
 
-  test('404 for a missing bucket names the bucket', async () => {
+  test('404 for a missing bucket names the bucket, and stat reports it instead of null', async () => {
     answer = { status: 404, message: 'The specified bucket does not exist.' };
+    const stat = await failure(make().stat({ key: 'a.txt' }));
+    expect([stat.code, stat.message]).toEqual(['NOT_FOUND', '[gcs] stat "a.txt": the bucket "errors" does not exist']);
     for (const threshold of [0, 1 << 20]) {
       const error = await failure(make({ resumableThreshold: threshold }).upload(file(100)));
       expect(error.code).toBe('NOT_FOUND');
