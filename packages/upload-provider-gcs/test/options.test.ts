@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Storage } from '@google-cloud/storage';
@@ -127,8 +127,12 @@ describe('options', () => {
   test('a key file path signs URLs with the key in that file', async () => {
     const file = join(tmpdir(), `gcs-key-${process.pid}-${Date.now()}.json`);
     await writeFile(file, JSON.stringify(account.credentials));
-    const { url } = await gcsProvider({ bucket: 'b-1', keyFilename: file }).signUrl({ key: 'k.txt' });
-    expect(verifyV4SignedUrl(url, account)).toBe(true);
+    try {
+      const { url } = await gcsProvider({ bucket: 'b-1', keyFilename: file }).signUrl({ key: 'k.txt' });
+      expect(verifyV4SignedUrl(url, account)).toBe(true);
+    } finally {
+      await rm(file, { force: true });
+    }
   });
 
   test('an injected Storage or Bucket is used as it is, and cannot be mixed with client options', async () => {

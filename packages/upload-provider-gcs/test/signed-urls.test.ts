@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
@@ -152,7 +152,10 @@ describe('signUrl', () => {
       JSON.stringify({ type: 'authorized_user', client_id: 'id', client_secret: 'secret', refresh_token: 'token' }),
     );
     const p = make({ credentials: undefined, keyFilename: file, projectId: PROJECT_ID });
-    const error = await p.signUrl({ key: 'x.bin' }).catch((e: unknown) => e);
+    const error = await p
+      .signUrl({ key: 'x.bin' })
+      .catch((e: unknown) => e)
+      .finally(() => rm(file, { force: true }));
     expect(isProviderError(error, 'ACCESS_DENIED')).toBe(true);
     expect((error as Error).message).toMatch(/cannot sign/);
     expect((error as Error).cause).toBeDefined();
