@@ -12,6 +12,7 @@ import { isLoopbackHost } from './access.js';
 import { createAuthState, registerAuth } from './auth/index.js';
 import type { UploadServerConfig } from './config/schema.js';
 import type { UploadsContext } from './context.js';
+import { registerCors } from './cors.js';
 import { envelope, HttpError, toEnvelope } from './errors.js';
 import { serializeRequest } from './logging.js';
 import { createLocalHandlerFor, createProvider, LOCAL_BASE_PATH } from './provider.js';
@@ -185,6 +186,8 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
     },
     throwFileSizeLimit: true,
   });
+  // CORS first: a preflight carries no token and must be answered before the access check.
+  registerCors(app, { origins: config.corsOrigins });
   registerAuth(app, auth, config);
 
   app.get('/_health', { config: { access: 'public' } }, async (_request, reply) => {

@@ -178,3 +178,38 @@ describe('log lines', () => {
     expect(redactUrl('/api/upload/files?filters[name][$eq]=x')).toBe('/api/upload/files?filters[name][$eq]=x');
   });
 });
+
+forEachDatabase('CORS', (kind) => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness(kind, {
+      config: { corsOrigins: ['https://app.example.com'], tokens: [{ name: 'w', token: FULL }] },
+    });
+  });
+  afterAll(() => h.server.close());
+
+  test('a preflight from an allowed origin is answered without a token; others get no CORS headers', async () => {
+    const preflight = await fetch(`${h.url}/api/upload`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://app.example.com',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization',
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
+    const list = await fetch(`${h.url}/api/upload/files`, {
+      headers: { origin: 'https://app.example.com', authorization: `Bearer ${FULL}` },
+    });
+    expect(list.status).toBe(200);
+    expect(list.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    const other = await fetch(`${h.url}/api/upload/files`, {
+      headers: { origin: 'https://evil.example', authorization: `Bearer ${FULL}` },
+    });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    const denied = await fetch(`${h.url}/api/upload/files`, { headers: { origin: 'https://app.example.com' } });
+    expect(denied.status).toBe(401);
+  });
+});

@@ -117,6 +117,10 @@ export const configSchema = z
         maxRedirects: z.number().int().min(0).max(10).default(3),
       })
       .default({ allow: [], timeoutMs: 30_000, maxRedirects: 3 }),
+    /** Origins whose browser pages may call `/api` (CORS): exact origins, or `'*'`. Default none (same origin only). */
+    corsOrigins: z
+      .union([z.literal('*'), z.array(z.url({ message: 'must be an origin such as https://app.example.com' }))])
+      .default([]),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Trust `X-Forwarded-*` headers (behind a reverse proxy). */
     trustProxy: z.boolean().default(false),
