@@ -1,4 +1,3 @@
-import { describe, test } from '@jest/globals';
 import { isProviderError, type UploadProvider } from 'upload-provider';
 import type { ConformanceOptions } from './options.js';
 import { casesFor, runCase } from './runner.js';
@@ -17,6 +16,7 @@ export function describeProviderConformance<P extends UploadProvider>(options: C
     notChecked.length ? ` (not enforced by the backend under test, checked another way: ${notChecked.join(', ')})` : ''
   }`;
   const cases = casesFor(options, capabilities, isPrivate);
+  const { describe, test } = runnerGlobals();
   describe(title, () => {
     const groups = [...new Set(cases.map((c) => c.group))];
     for (const group of groups) {
@@ -51,4 +51,18 @@ function declaredShape<P extends UploadProvider>(options: ConformanceOptions<P>)
   const shape = { capabilities: { ...provider.capabilities }, isPrivate: provider.isPrivate() };
   void Promise.resolve(options.cleanup?.(provider)).catch(() => undefined);
   return shape;
+}
+
+type Block = (name: string, fn: () => void | Promise<void>) => void;
+
+/** The `describe`/`test` globals that Jest injects (as do Vitest with `globals: true` and Mocha, as `it`). */
+function runnerGlobals(): { describe: Block; test: Block } {
+  const g = globalThis as { describe?: Block; test?: Block; it?: Block };
+  const test = g.test ?? g.it;
+  if (typeof g.describe !== 'function' || typeof test !== 'function') {
+    throw new Error(
+      'describeProviderConformance must be called in a test file run by Jest (or a runner with describe/test globals); without one, use runConformance(options).',
+    );
+  }
+  return { describe: g.describe, test };
 }
