@@ -2,6 +2,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { isProviderError } from 'upload-provider';
 import { buildApp, StartupError } from './app.js';
 import { generateToken, hashToken } from './auth/tokens.js';
 import { ConfigError, loadConfig } from './config/load.js';
@@ -57,6 +58,9 @@ async function start(args: string[]): Promise<void> {
     app = await buildApp(config);
   } catch (error) {
     if (error instanceof StartupError) fail(error.message, 78);
+    if (isProviderError(error, 'INVALID_OPTIONS', 'PROVIDER_NOT_FOUND')) {
+      fail(`Invalid upload-server configuration (provider "${config.provider.name}"):\n  - ${error.message}`, 78);
+    }
     const message = error instanceof Error ? error.message : String(error);
     fail(`upload-server could not start: ${message}`);
   }

@@ -40,6 +40,18 @@ describe('upload-server CLI', () => {
     }
   });
 
+  test('a provider that cannot be found, or whose options are wrong, stops start-up naming it', async () => {
+    writeConfig('upload.config.json', JSON.stringify({ port: 0, provider: { name: 'nope' } }));
+    const missing = await runCli(['start'], { cwd });
+    expect(missing.code).toBe(78);
+    expect(missing.stderr).toMatch(/provider "nope"/);
+    expect(missing.stderr).toMatch(/upload-provider-nope/);
+    writeConfig('upload.config.json', JSON.stringify({ port: 0, provider: { name: FIXTURE, options: { rot: 'x' } } }));
+    const bad = await runCli(['start'], { cwd });
+    expect(bad.code).toBe(78);
+    expect(bad.stderr).toMatch(/invalid options: .*root/);
+  });
+
   test('binding to 0.0.0.0 with no token refuses to start', async () => {
     writeConfig('upload.config.json', JSON.stringify(baseConfig()));
     const run = await runCli(['start', '--host', '0.0.0.0'], { cwd });
