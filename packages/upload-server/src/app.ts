@@ -72,6 +72,11 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    // A URL fastify cannot decode never reaches a route: answer it in the envelope too.
+    frameworkErrors: (error, _request, reply) => {
+      const body = toEnvelope(Object.assign(error, { statusCode: 400 }));
+      (reply as unknown as FastifyReply).code(400).send(body);
+    },
     routerOptions: {
       querystringParser: (text: string) =>
         qs.parse(text, { depth: 10, arrayLimit: 200, parameterLimit: 2000, allowDots: false }) as Record<

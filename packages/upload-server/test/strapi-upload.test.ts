@@ -215,6 +215,31 @@ forEachDatabase('POST /api/upload', (kind) => {
     expect(await h.rowCount()).toBe(rows);
   });
 
+  test('a multipart body cut short or malformed: 400, nothing stored', async () => {
+    const before = await h.objects();
+    const rows = await h.rowCount();
+    const truncated = Buffer.from(
+      '--XX\r\nContent-Disposition: form-data; name="files"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\nabc',
+    );
+    for (const [contentType, body] of [
+      ['multipart/form-data; boundary=XX', truncated],
+      ['multipart/form-data', Buffer.from('x')],
+    ] as const) {
+      const res = await fetch(`${h.url}/api/upload`, {
+        method: 'POST',
+        headers: { 'content-type': contentType },
+        body,
+      });
+      expect(res.status).toBe(400);
+      expect((await json(res)).error.name).toBe('ValidationError');
+    }
+    expect(await h.objects()).toEqual(before);
+    expect(await h.rowCount()).toBe(rows);
+    const badUrl = await fetch(`${h.url}/api/upload/files/%E0%A4%A`);
+    expect(badUrl.status).toBe(400);
+    expect(await json(badUrl)).toMatchObject({ data: null, error: { status: 400, name: 'ValidationError' } });
+  });
+
   test('a file in a part not named files: 400 naming the expected field', async () => {
     const res = await upload(h, form([{ name: 'file', filename: 'x.txt', content: 'x' }]));
     expect(res.status).toBe(400);

@@ -296,6 +296,11 @@ export function createIngest(deps: IngestDeps): Ingest {
       if (aborted(signal) || isProviderError(error, 'ABORTED')) {
         throw new HttpError(499, 'The upload was aborted by the client');
       }
+      const sourceError = input.stream.errored;
+      if (sourceError) {
+        // The request body itself failed (cut short or malformed): the client's doing, not the storage's.
+        throw new HttpError(400, `The upload body is malformed or ended early: ${sourceError.message}`);
+      }
       if (isProviderError(error, 'INVALID_INPUT')) throw new HttpError(400, error.message);
       throw error;
     } finally {

@@ -90,7 +90,9 @@ function mapMultipartError(error: unknown, ctx: UploadsContext): unknown {
   if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') return new HttpError(400, 'The body is not multipart/form-data');
   if (
     error instanceof Error &&
-    /Unexpected end of form|Malformed part header|Multipart: Boundary not found/i.test(error.message)
+    /Unexpected end of (form|multipart)|Part terminated early|Malformed part header|Multipart: Boundary not found/i.test(
+      error.message,
+    )
   ) {
     return new HttpError(400, `The multipart body is malformed: ${error.message}`);
   }
