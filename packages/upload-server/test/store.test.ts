@@ -155,3 +155,26 @@ describe('store errors', () => {
     }
   });
 });
+
+// PostgreSQL only (declared only when it is reachable, which CI requires).
+const postgresOnly = databases().filter((kind) => kind === 'postgres');
+describe.each(postgresOnly)('sort indexes [%s]', () => {
+  test('(column, id) indexes exist for deep pages over the sortable columns', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'upload-server-store-'));
+    const schema = freshSchema();
+    const opened = await openDatabase({ url: PG_TEST_URL, schema, dataDir: dir });
+    try {
+      const { rows } = await sql<{
+        indexdef: string;
+      }>`select indexdef from pg_indexes where schemaname = ${schema} and tablename = 'files'`.execute(opened.db);
+      const defs = rows.map((r) => r.indexdef);
+      for (const column of ['name', 'updated_at', 'mime', 'hash', 'size', 'created_at']) {
+        expect(defs.some((d) => d.includes(`(${column}, id)`))).toBe(true);
+      }
+    } finally {
+      await opened.close();
+      await dropSchema(schema);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

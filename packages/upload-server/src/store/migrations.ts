@@ -90,6 +90,23 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         for (const t of ['file_links', 'files', 'direct_uploads', 'api_tokens']) await db.schema.dropTable(t).execute();
       },
     },
+    '0002_sort_indexes': {
+      // Lists sort by (column, id) and page deep with `id IN (SELECT id … ORDER BY column, id LIMIT … OFFSET …)`:
+      // on PostgreSQL that subquery is an index-only scan only with (column, id) indexes. SQLite's indexes already
+      // carry the rowid, so it needs none.
+      async up(db: Kysely<unknown>) {
+        if (dialect !== 'postgres') return;
+        for (const column of ['name', 'updated_at', 'mime', 'hash', 'size']) {
+          await db.schema.createIndex(`files_${column}_id_idx`).on('files').columns([column, 'id']).execute();
+        }
+      },
+      async down(db: Kysely<unknown>) {
+        if (dialect !== 'postgres') return;
+        for (const column of ['name', 'updated_at', 'mime', 'hash', 'size']) {
+          await db.schema.dropIndex(`files_${column}_id_idx`).execute();
+        }
+      },
+    },
   };
 }
 
