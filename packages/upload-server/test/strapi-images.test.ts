@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import sharp from 'sharp';
 import { form, json } from './helpers/http.js';
@@ -78,15 +81,29 @@ forEachDatabase('images through POST /api/upload', (kind) => {
 
 forEachDatabase('images with formats turned off', (kind) => {
   let h: Harness;
+  let temp: string;
   beforeAll(async () => {
-    h = await startHarness(kind, { config: { images: { formats: false } } });
+    temp = mkdtempSync(join(tmpdir(), 'upload-server-spool-'));
+    h = await startHarness(kind, { config: { images: { formats: false, pixelLimit: 2_000_000 }, tempDir: temp } });
   });
-  afterAll(() => h.server.close());
+  afterAll(async () => {
+    await h.server.close();
+    rmSync(temp, { recursive: true, force: true });
+  });
+
+  test('the spooled copy lives in tempDir only while the upload runs', async () => {
+    const res = await post(h, form([{ filename: 't.png', content: await png(300, 200), type: 'image/png' }]));
+    expect(res.status).toBe(201);
+    expect(readdirSync(temp)).toEqual([]);
+    const bomb = await post(h, form([{ filename: 'b.png', content: await png(1500, 1500), type: 'image/png' }]));
+    expect(bomb.status).toBe(422);
+    expect(readdirSync(temp)).toEqual([]);
+  });
 
   test('dimensions are still recorded; no formats are made', async () => {
     const res = await post(h, form([{ filename: 'p.png', content: await png(1200, 900), type: 'image/png' }]));
     expect(res.status).toBe(201);
     expect(res.body[0]).toMatchObject({ width: 1200, height: 900, formats: null });
-    expect(await h.objects()).toEqual([`${res.body[0].hash}.png`]);
+    expect((await h.objects()).filter((k) => k.includes(res.body[0].hash))).toEqual([`${res.body[0].hash}.png`]);
   });
 });

@@ -60,6 +60,7 @@ export const ENV_VARS: Array<{ name: string; path: string[]; parse: (v: string) 
   { name: 'UPLOAD_DATABASE_SCHEMA', path: ['database', 'schema'], parse: (v) => v },
   { name: 'UPLOAD_PUBLIC_URL', path: ['publicUrl'], parse: (v) => v },
   { name: 'UPLOAD_DATA_DIR', path: ['dataDir'], parse: (v) => v },
+  { name: 'UPLOAD_TEMP_DIR', path: ['tempDir'], parse: (v) => v },
   { name: 'UPLOAD_PROVIDER', path: ['provider', 'name'], parse: (v) => v },
   { name: 'UPLOAD_PROVIDER_OPTIONS', path: ['provider', 'options'], parse: parseJson },
   { name: 'UPLOAD_SIZE_LIMIT', path: ['sizeLimit'], parse: (v) => v },
@@ -255,5 +256,12 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     problems = [...envProblems, ...e.problems.filter((p) => !envProblems.some((q) => q.path === p.path))];
   }
   if (problems.length > 0 || !config) throw new ConfigError(problems, file);
-  return { config: { ...config, dataDir: resolve(cwd, config.dataDir) }, file };
+  return {
+    config: {
+      ...config,
+      dataDir: resolve(cwd, config.dataDir),
+      ...(config.tempDir ? { tempDir: resolve(cwd, config.tempDir) } : {}),
+    },
+    file,
+  };
 }

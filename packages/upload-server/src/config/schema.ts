@@ -53,6 +53,8 @@ export const configSchema = z
         poolSize: z.number().int().min(1).max(100).default(10),
       })
       .default({ poolSize: 10 }),
+    /** Where images (and files for providers that need a known size) are spooled while uploading. Default: the OS's. */
+    tempDir: z.string().min(1).optional(),
     /** Largest accepted file, in bytes. */
     sizeLimit: z.coerce
       .number()

@@ -175,6 +175,7 @@ function aborted(signal: AbortSignal | undefined): boolean {
 export function createIngest(deps: IngestDeps): Ingest {
   const { config, provider, repo, images, log } = deps;
   const limit = config.sizeLimit;
+  const tempRoot = config.tempDir ?? tmpdir();
 
   const deleteQuietly = async (ref: StoredRef) => {
     try {
@@ -233,7 +234,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       const raster = RASTER.has(mime) && images !== null;
       if (raster || !provider.capabilities.unknownSize) {
         // Spool to a temporary file: bounded memory, a known size, and a file sharp can probe.
-        const dir = await mkdtemp(join(tmpdir(), 'upload-server-'));
+        const dir = await mkdtemp(join(tempRoot, 'upload-server-'));
         temp = dir;
         const path = join(dir, 'original');
         await pipeline(sniffed.stream, counter, createWriteStream(path, { highWaterMark: 1024 * 1024 }), { signal });
@@ -402,7 +403,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       let formats: Record<string, FormatEntity> | null = null;
       let bytes = input.size;
       if (RASTER.has(mime) && images) {
-        const dir = await mkdtemp(join(tmpdir(), 'upload-server-'));
+        const dir = await mkdtemp(join(tempRoot, 'upload-server-'));
         temp = dir;
         const path = join(dir, 'original');
         await pipeline(sniffed.stream, counter, createWriteStream(path, { highWaterMark: 1024 * 1024 }), { signal });
