@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,7 +85,9 @@ forEachDatabase('images with formats turned off', (kind) => {
   let temp: string;
   beforeAll(async () => {
     temp = mkdtempSync(join(tmpdir(), 'upload-server-spool-'));
-    h = await startHarness(kind, { config: { images: { formats: false, pixelLimit: 2_000_000 }, tempDir: temp } });
+    h = await startHarness(kind, {
+      config: { images: { formats: false, pixelLimit: 2_000_000 }, tempDir: temp, sizeLimit: 200_000 },
+    });
   });
   afterAll(async () => {
     await h.server.close();
@@ -98,6 +101,18 @@ forEachDatabase('images with formats turned off', (kind) => {
     const bomb = await post(h, form([{ filename: 'b.png', content: await png(1500, 1500), type: 'image/png' }]));
     expect(bomb.status).toBe(422);
     expect(readdirSync(temp)).toEqual([]);
+    // Random pixels do not compress: about 480 KB of PNG, over the 200 KB limit.
+    const noise = await sharp(randomBytes(400 * 400 * 3), { raw: { width: 400, height: 400, channels: 3 } })
+      .png()
+      .toBuffer();
+    expect(noise.length).toBeGreaterThan(200_000);
+    const before = await h.rowCount();
+    const objects = await h.objects();
+    const big = await post(h, form([{ filename: 'noise.png', content: noise, type: 'image/png' }]));
+    expect(big.status).toBe(413);
+    expect(readdirSync(temp)).toEqual([]);
+    expect(await h.rowCount()).toBe(before);
+    expect(await h.objects()).toEqual(objects);
   });
 
   test('dimensions are still recorded; no formats are made', async () => {
