@@ -178,3 +178,37 @@ describe.each(postgresOnly)('sort indexes [%s]', () => {
     }
   });
 });
+
+describe.each(postgresOnly)('several processes [%s]', () => {
+  test('servers starting at once on one fresh schema all migrate it, once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'upload-server-store-'));
+    const schema = freshSchema();
+    const opened = await Promise.all(
+      Array.from({ length: 4 }, () => openDatabase({ url: PG_TEST_URL, schema, dataDir: dir, poolSize: 2 })),
+    );
+    try {
+      const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(
+        opened[0]!.db,
+      );
+      expect(rows.map((r) => r.name)).toEqual(['0001_initial', '0002_sort_indexes']);
+      // A second fresh schema in the same database is migrated too: the first one's tables do not fool it.
+      const other = freshSchema();
+      const second = await openDatabase({ url: PG_TEST_URL, schema: other, dataDir: dir, poolSize: 1 });
+      try {
+        const tables = await sql<{
+          n: number;
+        }>`select count(*)::int as n from information_schema.tables where table_schema = ${other} and table_name = 'files'`.execute(
+          second.db,
+        );
+        expect(tables.rows[0]?.n).toBe(1);
+      } finally {
+        await second.close();
+        await dropSchema(other);
+      }
+    } finally {
+      await Promise.all(opened.map((o) => o.close()));
+      await dropSchema(schema);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -33,9 +33,17 @@ export function isPostgresUrl(url: string | undefined): url is string {
 
 /** Opens the metadata database and runs the migrations. */
 export async function openDatabase(options: DatabaseOptions): Promise<OpenDatabase> {
-  const opened = isPostgresUrl(options.url)
-    ? await openPostgres(options.url, options.schema, options.poolSize ?? 10)
-    : openSqlite(options);
+  if (isPostgresUrl(options.url)) {
+    const url = options.url;
+    return withSetupLock(url, async () => {
+      const opened = await openPostgres(url, options.schema, options.poolSize ?? 10);
+      return migrated(opened);
+    });
+  }
+  return migrated(openSqlite(options));
+}
+
+async function migrated(opened: OpenDatabase): Promise<OpenDatabase> {
   try {
     await migrateToLatest(opened.db as unknown as Kysely<unknown>, opened.dialect);
   } catch (error) {
@@ -43,6 +51,25 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenDataba
     throw error;
   }
   return opened;
+}
+
+// One key for every upload-server: schema creation and migrations run one process at a time per database.
+const SETUP_LOCK = 724_611_803;
+
+/**
+ * Runs `fn` holding a PostgreSQL session advisory lock, so servers starting together on one database do not race to
+ * create the schema or its tables (`create … if not exists` is not safe against a concurrent create).
+ */
+async function withSetupLock<T>(url: string, fn: () => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+    await client.query('select pg_advisory_lock($1)', [SETUP_LOCK]);
+    return await fn();
+  } finally {
+    await client.query('select pg_advisory_unlock($1)', [SETUP_LOCK]).catch(() => {});
+    await client.end().catch(() => {});
+  }
 }
 
 function openSqlite(options: DatabaseOptions): OpenDatabase {

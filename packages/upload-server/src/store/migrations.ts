@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { Dialect } from './schema.js';
 
 // Migrations are code (not files on disk) so they work from dist/, from tests and from a bundle alike.
@@ -119,7 +119,17 @@ class CodeMigrations implements MigrationProvider {
 
 /** Brings the database to the latest schema. Safe to run from several processes at once (kysely takes a lock). */
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: new CodeMigrations(dialect) });
+  // kysely looks for its own tables in every schema unless told which one: name the one in use, or a server in a
+  // fresh schema would believe it migrated because another schema of the same database has those tables.
+  const schema =
+    dialect === 'postgres'
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+      : undefined;
+  const migrator = new Migrator({
+    db,
+    provider: new CodeMigrations(dialect),
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
