@@ -40,12 +40,19 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     ...options.config,
     database: kind === 'postgres' ? { url: PG_TEST_URL, schema, poolSize: 4 } : { url: join(dir, 'test.db') },
   });
-  const app = await buildApp(config, {
-    logger: false,
-    ...(options.provider ? { provider: options.provider } : {}),
-    publicUrl: 'http://127.0.0.1:0',
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  let app: FastifyInstance;
+  try {
+    app = await buildApp(config, {
+      logger: false,
+      ...(options.provider ? { provider: options.provider } : {}),
+      publicUrl: 'http://127.0.0.1:0',
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+  } catch (error) {
+    if (schema && !options.schema) await dropSchema(schema).catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
