@@ -1,11 +1,52 @@
+import type { StoredRef } from 'upload-provider';
 import type { UploadsContext } from '../context.js';
-import type { FileEntity } from '../routes/strapi/entity.js';
+import { formatKey } from '../images/index.js';
+import type { FileEntity, FormatEntity } from '../routes/strapi/entity.js';
 import type { FileRow } from '../store/schema.js';
 
+/** Default lifetime of the signed URLs in file entities: 15 minutes. */
+export const DEFAULT_ENTITY_URL_SECONDS = 15 * 60;
+
+function metadataOf(text: string | null): Record<string, unknown> | null {
+  if (!text) return null;
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}
+
+/** The reference of a file's original object, from its row. */
+export function refOf(row: Pick<FileRow, 'object_key' | 'provider_metadata'>): StoredRef {
+  return { key: row.object_key, providerMetadata: metadataOf(row.provider_metadata) };
+}
+
 /**
- * Gives an entity the URLs a client can use. Placeholder until signed URLs land (SERVER-DIRECT owns this file):
- * plain URLs, `isUrlSigned: false`.
+ * Gives an entity the URLs a client can use. When the provider is private, `url` and every `formats[*].url` are
+ * replaced by signed URLs valid for `config.signedUrlExpiresIn` seconds (default 15 minutes) and `isUrlSigned` is
+ * true; otherwise the stored, unsigned URLs stay and `isUrlSigned` is false. The row itself is never changed: the
+ * database keeps the unsigned location.
  */
-export async function decorateUrls(entity: FileEntity, _ctx: UploadsContext, _row?: FileRow): Promise<FileEntity> {
-  return { ...entity, isUrlSigned: false };
+export async function decorateUrls(entity: FileEntity, ctx: UploadsContext, row?: FileRow): Promise<FileEntity> {
+  const { provider, config } = ctx;
+  if (!row || !provider.isPrivate()) {
+    return { ...entity, isUrlSigned: false };
+  }
+  const expiresIn = config.signedUrlExpiresIn ?? DEFAULT_ENTITY_URL_SECONDS;
+  const signed = await provider.signUrl(refOf(row), { expiresIn });
+  let formats = entity.formats;
+  if (formats) {
+    const entries = await Promise.all(
+      Object.entries(formats).map(async ([name, format]): Promise<[string, FormatEntity]> => {
+        const ref: StoredRef = {
+          key: formatKey(row.object_key, name),
+          providerMetadata: format.provider_metadata ?? null,
+        };
+        const { url } = await provider.signUrl(ref, { expiresIn });
+        return [name, { ...format, url, isUrlSigned: true }];
+      }),
+    );
+    formats = Object.fromEntries(entries);
+  }
+  return { ...entity, url: signed.url, formats, isUrlSigned: true };
 }
