@@ -61,7 +61,9 @@ export function createAuthState(config: UploadServerConfig, repo: Repository): A
       // Stored tokens are looked up by their digest (an attacker cannot steer a sha256), then compared again.
       const row = await repo.findTokenByHash(digest);
       if (row && sameHash(row.token_hash, digest)) {
-        repo.touchToken(row.id, nowIso()).catch(() => {});
+        // Record use at most once a minute per token: not a database write on every request.
+        const last = row.last_used_at ? Date.parse(row.last_used_at) : 0;
+        if (Date.now() - last > 60_000) repo.touchToken(row.id, nowIso()).catch(() => {});
         return { name: row.name, access: row.access };
       }
       return undefined;
