@@ -114,6 +114,20 @@ forEachDatabase('POST /api/upload', (kind) => {
     expect([...ids].sort((a, b) => a - b)).toEqual(ids);
   });
 
+  test('concurrent uploads each get their own row and object', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        upload(h, form([{ filename: `c${i}.txt`, content: `concurrent ${i}`, type: 'text/plain' }])),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(12).fill(201));
+    const ids = new Set(results.map((r) => r.body[0].id));
+    expect(ids.size).toBe(12);
+    for (const [i, r] of results.entries()) {
+      expect(h.object(`${r.body[0].hash}.txt`).toString()).toBe(`concurrent ${i}`);
+    }
+  });
+
   test('fileInfo sent before the files, and one fileInfo field per file, both work', async () => {
     const res = await upload(
       h,
