@@ -194,6 +194,9 @@ forEachDatabase('POST /api/upload', (kind) => {
     expect(ok.body[0].url).toBe(`http://files.test/avatars/2024/${ok.body[0].hash}.txt`);
     const before = await h.objects();
     const rows = await h.rowCount();
+    const late = await upload(h, form([{ filename: 'p.txt', content: 'p' }], { path: 'avatars' }));
+    expect(late.status).toBe(400);
+    expect(late.body.error.message).toMatch(/"path" field before the files/);
     const bad = await upload(h, form([{ filename: 'p.txt', content: 'p' }], { path: '../../etc' }, true));
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ data: null, error: { status: 400, name: 'ValidationError' } });

@@ -60,6 +60,10 @@ export async function readUploadForm(
         if (part.file.truncated)
           throw new HttpError(413, `The file is larger than the size limit of ${ctx.config.sizeLimit} bytes`);
       } else {
+        if (part.fieldname === 'path' && staged.length > 0) {
+          // Files are stored as they stream in, so their folder must be known before the first one.
+          throw new HttpError(400, 'Send the "path" field before the files: it decides where each file is stored');
+        }
         const value = typeof part.value === 'string' ? part.value : String(part.value ?? '');
         if (Buffer.byteLength(value) > MAX_FIELD_BYTES)
           throw new HttpError(400, `The field "${part.fieldname}" is too long`);
