@@ -8,7 +8,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
-const packages = ['upload-provider', 'upload-provider-local', 'upload-provider-conformance'];
+// The server is left out: its better-sqlite3 would rebuild from source (about 90 s) in every run.
+const packages = [
+  'upload-provider',
+  'upload-provider-local',
+  'upload-provider-conformance',
+  'upload-provider-aws-s3',
+  'upload-provider-gcs',
+  'upload-provider-cloudinary',
+];
 const work = mkdtempSync(join(tmpdir(), 'pack-check-'));
 const run = (cmd, args, cwd) =>
   execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
@@ -43,7 +51,14 @@ for await (const c of await provider.read(stored)) chunks.push(c);
 assert.equal(Buffer.concat(chunks).toString(), 'hello');
 assert.ok((await provider.signUrl(stored)).url.includes('uploads'));
 try { localProvider({}); assert.fail('options must be validated'); } catch (e) { assert.ok(isProviderError(e, 'INVALID_OPTIONS')); }
-console.log('pack-check: upload-provider, upload-provider-local and upload-provider-conformance install and work from their tarballs');
+const s3 = await loadProvider('aws-s3', { bucket: 'my-bucket', region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 's' } });
+assert.equal(s3.name, 'aws-s3');
+assert.match((await s3.signUrl({ key: 'a b.txt' })).url, /X-Amz-Signature=/);
+const gcs = await loadProvider('gcs', { bucket: 'my-bucket', projectId: 'my-project' });
+assert.equal(gcs.name, 'gcs');
+const cld = await loadProvider('cloudinary', { cloudName: 'c', apiKey: 'k', apiSecret: 's' });
+assert.equal(cld.name, 'cloudinary');
+console.log('pack-check: ${packages.join(', ')} install from their tarballs into an empty project and work there');
 `,
   );
   process.stdout.write(run('node', ['check.mjs'], app));
