@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import sharp from 'sharp';
 import type { UploadProvider } from 'upload-provider';
 import { sweepExpiredDirectUploads } from '../src/routes/direct/index.js';
 import { type S3Emulator, startS3 } from './browser/s3.js';
@@ -133,6 +134,9 @@ for (const kind of databases()) {
           caption: 'tiny',
           mime: 'image/png',
           ext: '.png',
+          width: 1,
+          height: 1,
+          formats: null,
           size: Math.round((PNG.length / 1000) * 100) / 100,
           provider: setup.provider.name,
           isUrlSigned: setup.provider.isPrivate(),
@@ -149,6 +153,27 @@ for (const kind of databases()) {
 
         const again = await post(setup, `/api/upload/direct/${c.uploadId}/complete`);
         expect(again.status).toBe(409);
+      });
+
+      test('an image gets its dimensions and responsive formats at confirm, as through POST /api/upload', async () => {
+        const photo = await sharp({
+          create: { width: 600, height: 400, channels: 3, background: { r: 20, g: 160, b: 90 } },
+        })
+          .jpeg()
+          .toBuffer();
+        const c = (
+          await post(setup, '/api/upload/direct', { name: 'photo.jpg', mime: 'image/jpeg', size: photo.length })
+        ).body as Credentials;
+        await fetch(c.url, { method: 'POST', body: storageForm(c, photo, 'image/jpeg', 'photo.jpg') });
+        const done = await post(setup, `/api/upload/direct/${c.uploadId}/complete`);
+        expect(done.status).toBe(201);
+        const entity = done.body[0];
+        expect(entity).toMatchObject({ width: 600, height: 400, mime: 'image/jpeg' });
+        expect(Object.keys(entity.formats).sort()).toEqual(['small', 'thumbnail']);
+        const thumb = await fetch(setup.download(entity.formats.thumbnail.url));
+        expect(thumb.status).toBe(200);
+        const meta = await sharp(Buffer.from(await thumb.arrayBuffer())).metadata();
+        expect([meta.width, meta.height]).toEqual([entity.formats.thumbnail.width, entity.formats.thumbnail.height]);
       });
 
       test('a confirm before the upload is a 409 and can be retried once the object is there', async () => {

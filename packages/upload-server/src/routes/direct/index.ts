@@ -1,10 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { FastifyPluginAsync } from 'fastify';
-import { buildKey, createDebug, normalisePrefix, type StoredRef, slugifyName } from 'upload-provider';
+import { ByteCounter, buildKey, createDebug, normalisePrefix, type StoredRef, slugifyName } from 'upload-provider';
 import { checkMime, essence, SNIFF_BYTES, sniffStream } from '../../content/index.js';
 import type { UploadsContext } from '../../context.js';
 import { HttpError } from '../../errors.js';
+import { deleteFormats, type FormatEntity, ImageError } from '../../images/index.js';
 import { type NewLink, nowIso } from '../../store/repository.js';
 import type { DirectUploadRow, NewFileRow } from '../../store/schema.js';
 import { newDocumentId } from '../../uploads/ingest.js';
@@ -77,19 +83,66 @@ function requireString(value: unknown, name: string, max = 255): string {
   return value;
 }
 
-/** Reads the first bytes of an uploaded object, through the provider or its signed URL. */
-async function readHead(ctx: UploadsContext, ref: StoredRef, size: number): Promise<Readable> {
-  const end = Math.max(0, Math.min(size, SNIFF_BYTES) - 1);
+/** Reads an uploaded object (its first `end + 1` bytes, or all of it), through the provider or its signed URL. */
+async function readObject(ctx: UploadsContext, ref: StoredRef, size: number, end?: number): Promise<Readable> {
   const { provider } = ctx;
   if (size === 0) return Readable.from([]);
   if (provider.capabilities.read && typeof provider.read === 'function') {
-    return provider.read(ref, provider.capabilities.rangeRead ? { start: 0, end } : undefined);
+    const ranged = end !== undefined && provider.capabilities.rangeRead;
+    return provider.read(ref, ranged ? { start: 0, end } : undefined);
   }
-  // The storage serves the bytes: ask for the head with a short-lived signed URL.
+  // The storage serves the bytes: read them through a short-lived signed URL.
   const { url } = await provider.signUrl(ref, { expiresIn: 60 });
-  const res = await fetch(url, { headers: { range: `bytes=0-${end}` } });
+  const res = await fetch(url, end === undefined ? {} : { headers: { range: `bytes=0-${end}` } });
   if (!res.ok || !res.body) throw new HttpError(502, 'The storage did not serve the uploaded object');
   return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+}
+
+// Raster types sharp decodes, as in the ingest pipeline: their dimensions and formats are made at confirm.
+const RASTER = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif', 'image/tiff']);
+
+interface ImageFacts {
+  width: number | null;
+  height: number | null;
+  formats: Record<string, FormatEntity> | null;
+}
+
+/**
+ * For a raster image: copies the object to a temporary file (bounded by its size), probes its dimensions (a
+ * decompression bomb is an ImageError) and makes its responsive formats, as `POST /api/upload` does.
+ */
+async function describeImage(
+  ctx: UploadsContext,
+  ref: StoredRef,
+  input: { size: number; mime: string; name: string; hash: string; ext: string | null },
+): Promise<ImageFacts> {
+  const none: ImageFacts = { width: null, height: null, formats: null };
+  const { images, config, provider } = ctx;
+  if (!images || !RASTER.has(input.mime)) return none;
+  const dir = await mkdtemp(join(config.tempDir ?? tmpdir(), 'upload-server-direct-'));
+  try {
+    const path = join(dir, 'original');
+    const source = await readObject(ctx, ref, input.size);
+    await pipeline(source, new ByteCounter(input.size), createWriteStream(path));
+    const probed = await images.probe(path, input.mime);
+    if (!probed) return none;
+    let formats: Record<string, FormatEntity> | null = null;
+    if (config.images.formats) {
+      const made = await images.makeFormats({
+        path,
+        key: ref.key,
+        name: input.name,
+        hash: input.hash,
+        ext: input.ext,
+        mime: input.mime,
+        provider,
+      });
+      formats = Object.keys(made).length > 0 ? made : null;
+    }
+    return { width: probed.width, height: probed.height, formats };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -244,7 +297,9 @@ export const directRoutes: FastifyPluginAsync = async (app) => {
 
     let mime: string;
     try {
-      const sniffed = await sniffStream(await readHead(ctx, ref, stat.size));
+      const sniffed = await sniffStream(
+        await readObject(ctx, ref, stat.size, Math.max(0, Math.min(stat.size, SNIFF_BYTES) - 1)),
+      );
       sniffed.stream.destroy();
       const check = checkMime(sniffed.mime, row.mime, { allowed: config.allowedTypes, denied: config.deniedTypes });
       if (!check.ok) return refuse(new HttpError(check.status, check.message, { mime: sniffed.mime }));
@@ -269,16 +324,25 @@ export const directRoutes: FastifyPluginAsync = async (app) => {
       caption?: string | null;
     } | null;
     const { slug, ext } = slugifyName(row.name);
+    const hash = `${slug}_${randomBytes(5).toString('hex')}`;
+    let image: ImageFacts;
+    try {
+      image = await describeImage(ctx, ref, { size: stat.size, mime, name: row.name, hash, ext: ext || null });
+    } catch (error) {
+      if (error instanceof ImageError) return refuse(new HttpError(error.status, error.message));
+      await release('pending');
+      throw error;
+    }
     const now = nowIso();
     const file: NewFileRow = {
       document_id: newDocumentId(),
       name: info?.name ?? row.name,
       alternative_text: info?.alternativeText ?? null,
       caption: info?.caption ?? null,
-      width: null,
-      height: null,
-      formats: null,
-      hash: `${slug}_${randomBytes(5).toString('hex')}`,
+      width: image.width,
+      height: image.height,
+      formats: image.formats ? JSON.stringify(image.formats) : null,
+      hash,
       ext: ext || null,
       mime,
       size: roundKb(stat.size),
@@ -299,6 +363,7 @@ export const directRoutes: FastifyPluginAsync = async (app) => {
     try {
       inserted = await ctx.repo.insertFile(file, links, (l) => config.contentTypes[l.ref]?.[l.field] === 'single');
     } catch (error) {
+      await deleteFormats(provider, row.object_key, image.formats).catch(() => undefined);
       await release('pending');
       throw error;
     }
