@@ -348,3 +348,24 @@ describe('direct uploads of a type the server refuses', () => {
     expect((await post(setup, '/api/upload/direct', { name: 'x.png', mime: 'image/png', size: 10 })).status).toBe(201);
   });
 });
+
+describe('direct uploads of an image over the pixel limit', () => {
+  let setup: Setup;
+  beforeAll(async () => {
+    setup = await localSetup('sqlite', { images: { pixelLimit: 10_000 } });
+  });
+  afterAll(() => setup.close());
+
+  test('are refused at confirm with 422 and their object is deleted', async () => {
+    const big = await sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 1, g: 2, b: 3 } } })
+      .png()
+      .toBuffer();
+    const c = (await post(setup, '/api/upload/direct', { name: 'big.png', mime: 'image/png', size: big.length }))
+      .body as Credentials;
+    await fetch(c.url, { method: 'POST', body: storageForm(c, big, 'image/png', 'big.png') });
+    const done = await post(setup, `/api/upload/direct/${c.uploadId}/complete`);
+    expect(done.status).toBe(422);
+    expect(await setup.provider.stat!({ key: c.key })).toBeNull();
+    expect(await setup.server.app.uploads.repo.listFiles((qb) => qb)).toEqual([]);
+  });
+});

@@ -1,10 +1,13 @@
 import { once } from 'node:events';
+import { readdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { sql } from 'kysely';
 import { form, json } from './helpers/http.js';
 import { databases, startServer, type TestServer } from './helpers/server.js';
+import { type Harness, startHarness } from './helpers/suite.js';
 
 const TOKEN = 'files-test-token-full-access-0123456789';
 const READ_TOKEN = 'files-test-token-read-only-0123456789';
@@ -13,6 +16,13 @@ const auth = { authorization: `Bearer ${TOKEN}` };
 async function rowCount(server: TestServer): Promise<number> {
   const { rows } = await sql<{ n: number }>`select count(*) as n from files`.execute(server.app.uploads.db);
   return Number(rows[0]?.n ?? 0);
+}
+
+/** Files the local provider holds (each file here is one object: no images, so no formats). */
+async function storedObjects(server: TestServer): Promise<number> {
+  const root = join(server.dir, 'uploads');
+  const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isFile() && !join(e.parentPath, e.name).includes('.upload-provider-local')).length;
 }
 
 async function upload(server: TestServer, filename: string, content: string | Uint8Array, type = 'text/plain') {
@@ -215,6 +225,7 @@ for (const kind of databases()) {
       const notMultipart = await post(JSON.stringify({ file: 'x' }), { 'content-type': 'application/json' });
       expect(notMultipart.status).toBe(400);
       expect(await rowCount(server)).toBe(before);
+      expect(await storedObjects(server)).toBe(before);
     });
 
     test('POST /api/files/sign-urls signs many secrets; the URLs download the file', async () => {
@@ -322,6 +333,7 @@ for (const kind of databases()) {
         expect(answer.error.message).toMatch(message);
       }
       expect(await rowCount(server)).toBe(before);
+      expect(await storedObjects(server)).toBe(before);
     });
   });
 }
@@ -345,5 +357,25 @@ describe('from-url without an allow-list', () => {
     });
     expect(res.status).toBe(403);
     expect(asked).toBe(0);
+  });
+});
+
+describe('a provider that cannot stream reads', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness('sqlite');
+  });
+  afterAll(() => h.server.close());
+
+  test('GET /api/files/:secret redirects to a short-lived signed URL that names the file', async () => {
+    const res = await fetch(`${h.url}/api/files`, {
+      method: 'POST',
+      body: form([{ name: 'file', filename: 'a.txt', content: 'redirected', type: 'text/plain' }]),
+    });
+    const { secret } = await json(res);
+    const got = await fetch(`${h.url}/api/files/${secret}`, { redirect: 'manual' });
+    expect(got.status).toBe(302);
+    expect(got.headers.get('location')).toMatch(/^http:\/\/files\.test\/.*a.*\.txt\?signed=1$/);
+    expect(got.headers.get('cache-control')).toBe('no-store');
   });
 });
