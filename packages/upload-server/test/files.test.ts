@@ -115,6 +115,11 @@ for (const kind of databases()) {
       expect(res.headers.get('content-disposition')).toMatch(/^inline; filename="notes.txt"/);
       expect(res.headers.get('etag')).toMatch(/^"[A-Za-z0-9_-]+"$/);
       expect(res.headers.get('accept-ranges')).toBe('bytes');
+      const head = await fetch(`${server.url}/api/files/${body.secret}`, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(head.headers.get('content-length')).toBe('15');
+      expect(head.headers.get('etag')).toBe(res.headers.get('etag'));
+      expect(await head.text()).toBe('');
     });
 
     test('Range gives 206 with Content-Range; past the end gives 416; If-Range with another tag gives 200', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import sharp from 'sharp';
+import { type S3Emulator, startS3 } from './browser/s3.js';
 import { form, json } from './helpers/http.js';
 import { databases, startServer, type TestServer } from './helpers/server.js';
 
@@ -139,5 +140,41 @@ describe('a public provider', () => {
     expect(entity.url).not.toContain('?');
     expect(entity.formats.thumbnail.url).not.toContain('?');
     expect((await fetch(new URL(entity.url, server.url))).status).toBe(200);
+  });
+});
+
+// s3rver enforces the expiry of presigned URLs (not their signatures: the aws-s3 package checks those with its own
+// SigV4 code), so this shows an S3 entity URL is signed, works, and stops working once its lifetime has passed.
+describe('a private S3 bucket (s3rver)', () => {
+  let s3: S3Emulator;
+  let server: TestServer;
+  beforeAll(async () => {
+    s3 = await startS3('signed');
+    server = await startServer({ provider: s3.provider(), config: { signedUrlExpiresIn: 1 } });
+  });
+  afterAll(async () => {
+    await server.close();
+    await s3.close();
+  });
+
+  test('entity URLs are presigned, download the file, and expire', async () => {
+    const res = await fetch(`${server.url}/api/upload`, {
+      method: 'POST',
+      body: form([{ filename: 'note.txt', content: 'in a private bucket', type: 'text/plain' }]),
+    });
+    const [entity] = await json(res);
+    expect(entity.isUrlSigned).toBe(true);
+    const url = new URL(entity.url);
+    expect(url.searchParams.get('X-Amz-Signature')).toBeTruthy();
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('1');
+    const row = await server.app.uploads.repo.findFile(entity.id);
+    expect(row!.url).not.toContain('X-Amz-Signature');
+    expect(await (await fetch(url)).text()).toBe('in a private bucket');
+    const date = url.searchParams.get('X-Amz-Date')!;
+    const signedAt = Date.parse(
+      `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`,
+    );
+    await waitUntil(new Date(signedAt + 2000).toISOString());
+    expect((await fetch(url)).status).toBe(403);
   });
 });
