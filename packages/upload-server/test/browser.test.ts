@@ -54,27 +54,17 @@ if (!existsSync(CHROMIUM)) {
   });
 } else {
   describe('a real browser uploads straight to the storage', () => {
-    let context: BrowserContext;
-    let profile: string;
     let s3: S3Emulator;
     let png: Buffer;
 
     beforeAll(async () => {
-      profile = mkdtempSync(join(tmpdir(), 'upload-server-chromium-'));
-      context = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: FLAGS,
-      });
       s3 = await startS3('browser');
       png = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 10, g: 120, b: 200 } } })
         .png()
         .toBuffer();
     }, 60_000);
     afterAll(async () => {
-      await context?.close();
       await s3?.close();
-      rmSync(profile, { recursive: true, force: true });
     });
 
     // The API lets the page's origin call it (corsOrigins); the storage lets any origin POST (the local handler's
@@ -95,6 +85,14 @@ if (!existsSync(CHROMIUM)) {
       async (_name, start) => {
         const page = await startPageServer();
         const api = await start(page.url);
+        // A fresh browser (and profile) per case, closed before the servers: its pooled and preconnected sockets
+        // go with it, so closing the servers never waits on them.
+        const profile = mkdtempSync(join(tmpdir(), 'upload-server-chromium-'));
+        const context: BrowserContext = await chromium.launchPersistentContext(profile, {
+          executablePath: CHROMIUM,
+          headless: true,
+          args: FLAGS,
+        });
         const tab = await context.newPage();
         const logs: string[] = [];
         tab.on('console', (m) => logs.push(m.text()));
@@ -136,7 +134,8 @@ if (!existsSync(CHROMIUM)) {
           );
           expect(bytes.equals(png)).toBe(true);
         } finally {
-          await tab.close();
+          await context.close();
+          rmSync(profile, { recursive: true, force: true });
           page.server.closeAllConnections();
           page.server.close();
           await api.close();

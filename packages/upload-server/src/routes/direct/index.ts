@@ -200,7 +200,11 @@ export const directRoutes: FastifyPluginAsync = async (app) => {
     const [info] = parseFileInfo(input.fileInfo === undefined ? undefined : [input.fileInfo], 1);
     const links = parseLinks(ctx, { ref: input.ref, refId: input.refId, field: input.field }, 1);
     const folder = input.path === undefined ? undefined : requireString(input.path, 'path', 512);
-    if (!provider.capabilities.directUpload || typeof provider.createDirectUpload !== 'function') {
+    if (
+      !provider.capabilities.directUpload ||
+      typeof provider.createDirectUpload !== 'function' ||
+      typeof provider.stat !== 'function'
+    ) {
       throw new HttpError(501, `The ${provider.name} storage does not accept direct uploads: use POST /api/upload`);
     }
 
