@@ -276,6 +276,7 @@ describe('guardedFetch with an allow-list', () => {
     expect(echo.method).toBe('POST');
     expect(echo.headers.authorization).toBe('Bearer abc');
     expect(echo.headers['x-custom']).toBe('yes');
+    expect(echo.headers['accept-encoding']).toBe('identity');
   });
 });
 

@@ -202,6 +202,8 @@ function send(url: URL, method: string, headers: Record<string, string>, target:
       headers: {
         'user-agent': 'upload-server (from-url)',
         accept: '*/*',
+        // The bytes are stored as they arrive: ask for them unencoded.
+        'accept-encoding': 'identity',
         ...headers,
         ...(method === 'POST' ? { 'content-length': '0' } : {}),
       },
