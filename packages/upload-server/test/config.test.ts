@@ -115,6 +115,15 @@ describe('loadConfig', () => {
     expect(error.message).toMatch(/allowedTypes\.0 .*must be a MIME type/);
   });
 
+  test('a from-url allow-list entry that is neither a host nor an address range is named', async () => {
+    writeFileSync(
+      join(cwd, 'upload.config.json'),
+      JSON.stringify({ fromUrl: { allow: ['10.0.0.0/8', '10.0.0.0/99', 'not a host!'] } }),
+    );
+    const error = await problems(loadConfig({ cwd, env: {} }));
+    expect(error.problems.map((p) => p.path).sort()).toEqual(['fromUrl.allow.1', 'fromUrl.allow.2']);
+  });
+
   test('invalid JSON in the file is reported with the file name', async () => {
     writeFileSync(join(cwd, 'upload.config.json'), '{ port: 1 ');
     const error = await problems(loadConfig({ cwd, env: {} }));

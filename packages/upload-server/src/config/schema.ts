@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { allowEntryProblem } from '../fetch/address.js';
 
 const MiB = 1024 * 1024;
 
@@ -114,7 +115,17 @@ export const configSchema = z
     fromUrl: z
       .object({
         /** Hosts or CIDR ranges that `POST /api/files/from-url` may reach even though they are private. */
-        allow: z.array(z.string().min(1)).default([]),
+        allow: z
+          .array(
+            z
+              .string()
+              .min(1)
+              .superRefine((entry, ctx) => {
+                const problem = allowEntryProblem(entry);
+                if (problem) ctx.addIssue({ code: 'custom', message: problem });
+              }),
+          )
+          .default([]),
         timeoutMs: z.number().int().positive().default(30_000),
         maxRedirects: z.number().int().min(0).max(10).default(3),
       })
