@@ -137,7 +137,7 @@ export function createLocalHandler(provider: LocalProvider, options: LocalHandle
         throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here`);
       }
     } catch (error) {
-      sendError(internals, req, res, error, drainLimit);
+      await sendError(internals, req, res, error, drainLimit);
     }
     return true;
   };
@@ -155,13 +155,13 @@ function preflight(req: IncomingMessage, res: ServerResponse, cors: LocalHandler
   res.end();
 }
 
-function sendError(
+async function sendError(
   internals: LocalInternals,
   req: IncomingMessage,
   res: ServerResponse,
   error: unknown,
   drainLimit: number,
-): void {
+): Promise<void> {
   let status: number;
   let code: string;
   let message: string;
@@ -181,17 +181,6 @@ function sendError(
     message = 'internal error; see the server log';
   }
   if (status >= 500) internals.debug('handler error', { message: (error as Error)?.message });
-  // The client may still be sending: read (and discard) a bounded amount so it sees this answer, then hang up.
-  if (!req.readableEnded && !req.destroyed) {
-    let drained = 0;
-    req.on('data', (chunk: Buffer) => {
-      drained += chunk.length;
-      if (drained > drainLimit) req.destroy();
-    });
-    req.on('error', () => undefined);
-    req.resume();
-    res.setHeader('Connection', 'close');
-  }
   if (res.headersSent) {
     res.destroy();
     return;
@@ -201,7 +190,44 @@ function sendError(
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(body));
   res.setHeader('Cache-Control', 'no-store');
+  if (req.readableEnded || req.destroyed) {
+    res.end(body);
+    return;
+  }
+  // The client may still be sending (a refused upload). Read and discard the rest first, up to `drainLimit` bytes, so
+  // it sees this answer: a browser still uploading when the socket closes reports a reset, not the answer. Beyond the
+  // limit, answer and hang up.
+  await drain(req, drainLimit).then((complete) => {
+    if (!complete) res.setHeader('Connection', 'close');
+  });
   res.end(body);
+}
+
+/** Reads and discards what is left of a request body; true when it ended within `limit` bytes. */
+function drain(req: IncomingMessage, limit: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let drained = 0;
+    const finish = (complete: boolean) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+      resolve(complete);
+    };
+    const onData = (chunk: Buffer) => {
+      drained += chunk.length;
+      if (drained > limit) {
+        req.pause();
+        finish(false);
+      }
+    };
+    const onEnd = () => finish(true);
+    const onClose = () => finish(req.readableEnded);
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('close', onClose);
+    req.on('error', () => undefined);
+    req.resume();
+  });
 }
 
 function stripProvider(error: ProviderError): string {

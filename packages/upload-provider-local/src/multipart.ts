@@ -85,6 +85,20 @@ export async function parseMultipart(
   limits: MultipartLimits = DEFAULT_LIMITS,
 ): Promise<{ file: boolean }> {
   const iterator = source.iterator({ destroyOnReturn: false });
+  try {
+    return await parseParts(iterator, boundary, handlers, limits);
+  } finally {
+    // Detach the iterator (without destroying the source) so the caller can drain the rest with resume().
+    await iterator.return?.().catch(() => undefined);
+  }
+}
+
+async function parseParts(
+  iterator: AsyncIterator<unknown>,
+  boundary: string,
+  handlers: MultipartHandlers,
+  limits: MultipartLimits,
+): Promise<{ file: boolean }> {
   const delimiter = Buffer.from(`\r\n--${boundary}`);
   const keep = delimiter.length - 1;
   // The first delimiter has no CRLF before it; pretend it does so one search finds every delimiter.

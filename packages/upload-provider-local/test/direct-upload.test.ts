@@ -24,6 +24,59 @@ function post(du: DirectUpload, bytes: Uint8Array, type: string, override: Recor
   return fetch(du.url, { method: 'POST', body: form });
 }
 
+/**
+ * Posts a form whose file has `size` bytes the way a browser does: it keeps writing until the server answers, then
+ * stops. Resolves with the answer and how much of the body was written by then.
+ */
+function postSlowly(
+  harness: Harness,
+  du: DirectUpload,
+  size: number,
+): Promise<{ status: number; connection: string | undefined; sent: number; total: number }> {
+  const { body } = multipartBody(
+    [
+      ...Object.entries(du.fields).map(([name, value]) => ({ name, value })),
+      { name: 'file', value: Buffer.alloc(size), filename: 'f.bin', type: 'application/octet-stream' },
+    ],
+    'drain-boundary',
+  );
+  const { hostname, port } = new URL(harness.origin);
+  return new Promise((resolve, reject) => {
+    let sent = 0;
+    let answered = false;
+    const req = request({
+      host: hostname,
+      port,
+      path: '/uploads',
+      method: 'POST',
+      headers: { 'Content-Type': 'multipart/form-data; boundary=drain-boundary', 'Content-Length': body.length },
+    });
+    req.on('response', (res) => {
+      answered = true;
+      res.resume();
+      res.on('end', () => {
+        resolve({ status: res.statusCode!, connection: res.headers.connection, sent, total: body.length });
+        req.destroy();
+      });
+    });
+    req.on('error', (error) => {
+      if (!answered) reject(error);
+    });
+    const writeMore = () => {
+      while (!answered && sent < body.length) {
+        const chunk = body.subarray(sent, sent + 64 * 1024);
+        sent += chunk.length;
+        if (!req.write(chunk)) {
+          req.once('drain', writeMore);
+          return;
+        }
+      }
+      if (sent === body.length) req.end();
+    };
+    writeMore();
+  });
+}
+
 async function refused(res: Response, status: number, message: RegExp): Promise<void> {
   const body = (await res.json()) as { error: { code: string; message: string } };
   expect([res.status, body.error.message]).toEqual([status, expect.stringMatching(message)]);
@@ -228,6 +281,37 @@ describe('direct uploads', () => {
     // The server notices the reset and removes the temporary file; poll for it (no fixed wait).
     for (let i = 0; i < 400 && filesUnder(h.root).length > 0; i++) await sleep(10);
     expect(filesUnder(h.root)).toEqual([]);
+  });
+
+  it('reads the rest of a refused body before answering, so a client still sending sees the 413', async () => {
+    const du = await h.provider.createDirectUpload({
+      key: 'drain.bin',
+      mime: 'application/octet-stream',
+      maxSize: 1000,
+    });
+    const outcome = await postSlowly(h, du, 6 << 20);
+    expect(outcome.status).toBe(413);
+    // Every byte was written: the server kept reading (and discarding) until the body ended, then answered.
+    expect(outcome.sent).toBe(outcome.total);
+    expect(filesUnder(h.root)).toEqual([]);
+  });
+
+  it('beyond drainLimitBytes it answers and hangs up instead of reading on', async () => {
+    const small = await startHarness({}, { drainLimitBytes: 256 * 1024 });
+    try {
+      const du = await small.provider.createDirectUpload({
+        key: 'drain.bin',
+        mime: 'application/octet-stream',
+        maxSize: 1000,
+      });
+      const outcome = await postSlowly(small, du, 32 << 20);
+      expect(outcome.status).toBe(413);
+      expect(outcome.connection).toBe('close');
+      expect(outcome.sent).toBeLessThan(outcome.total);
+      expect(filesUnder(small.root)).toEqual([]);
+    } finally {
+      await small.close();
+    }
   });
 
   it('answers CORS preflights and exposes its answers to other origins', async () => {
