@@ -124,6 +124,12 @@ describe('loadConfig', () => {
     expect(error.problems.map((p) => p.path).sort()).toEqual(['fromUrl.allow.1', 'fromUrl.allow.2']);
   });
 
+  test('provider given as a bare name, with its options from the environment', async () => {
+    writeFileSync(join(cwd, 'upload.config.json'), JSON.stringify({ provider: 'aws-s3' }));
+    const { config } = await loadConfig({ cwd, env: { UPLOAD_PROVIDER_OPTIONS: '{"bucket":"media"}' } });
+    expect(config.provider).toEqual({ name: 'aws-s3', options: { bucket: 'media' } });
+  });
+
   test('invalid JSON in the file is reported with the file name', async () => {
     writeFileSync(join(cwd, 'upload.config.json'), '{ port: 1 ');
     const error = await problems(loadConfig({ cwd, env: {} }));

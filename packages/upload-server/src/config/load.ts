@@ -176,6 +176,11 @@ function getPath(target: unknown, path: string[]): unknown {
   return node;
 }
 
+/** `provider: 'aws-s3'` in a file is short for `provider: { name: 'aws-s3' }`, so environment options merge into it. */
+function providerShorthand(file: Plain): Plain {
+  return typeof file.provider === 'string' ? { ...file, provider: { name: file.provider } } : file;
+}
+
 function deepMerge(base: Plain, over: Plain): Plain {
   const out: Plain = { ...base };
   for (const [k, v] of Object.entries(over)) {
@@ -246,7 +251,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   }
   const overrides = options.overrides ?? {};
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) sources[k] = 'command line';
-  const merged = deepMerge(deepMerge(fromFile as Plain, fromEnv), overrides);
+  const merged = deepMerge(deepMerge(providerShorthand(fromFile as Plain), fromEnv), overrides);
   let config: UploadServerConfig | undefined;
   let problems = envProblems;
   try {

@@ -35,11 +35,14 @@ export const configSchema = z
     /** Folder for the SQLite file and the local provider's files. Relative to the working directory. */
     dataDir: z.string().min(1).default('./.data'),
     provider: z
-      .object({
-        /** `'local'`, `'aws-s3'` (loads `upload-provider-aws-s3`), a package name or a path. */
-        name: z.string().min(1).default('local'),
-        options: z.record(z.string(), z.unknown()).default({}),
-      })
+      .preprocess(
+        (v) => (typeof v === 'string' ? { name: v } : v),
+        z.object({
+          /** `'local'`, `'aws-s3'` (loads `upload-provider-aws-s3`), a package name or a path. */
+          name: z.string().min(1).default('local'),
+          options: z.record(z.string(), z.unknown()).default({}),
+        }),
+      )
       .default({ name: 'local', options: {} }),
     database: z
       .object({
