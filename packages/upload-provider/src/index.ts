@@ -28,5 +28,6 @@ export {
   slugifyName,
 } from './keys.js';
 export { assertProvider, type LoadProviderOptions, loadProvider, providerPackageName } from './load.js';
+export { isNetworkError, NETWORK_ERROR_CODES, networkErrorCode } from './network.js';
 export { assertDeclaredSize, ByteCounter, knownSize, toReadable } from './streams.js';
 export type * from './types.js';
