@@ -1,20 +1,12 @@
-import { isAbortError, isProviderError, ProviderError, type ProviderErrorCode } from 'upload-provider';
+import {
+  isAbortError,
+  isProviderError,
+  networkErrorCode,
+  ProviderError,
+  type ProviderErrorCode,
+} from 'upload-provider';
 
 export const PROVIDER_NAME = 'gcs';
-
-const NETWORK = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ECONNABORTED',
-  'ESOCKETTIMEDOUT',
-  'UND_ERR_SOCKET',
-]);
 
 /** The SDK's own codes for an upload or download whose checksum disagreed with the server's. */
 const INTEGRITY_CODES = new Set(['FILE_NO_UPLOAD', 'FILE_NO_UPLOAD_DELETE', 'CONTENT_DOWNLOAD_MISMATCH']);
@@ -134,7 +126,7 @@ export function toGcsProviderError(error: unknown, context: ErrorContext): Provi
   }
   if (status === 416) return make('INVALID_INPUT', 'the range does not fit the object');
   if (status === 413) return make('TOO_LARGE', `the storage refused the body as too large${sdkMessage}`);
-  const network = systemCode(error);
+  const network = networkErrorCode(error);
   if (
     network !== undefined ||
     status === 408 ||
@@ -146,14 +138,4 @@ export function toGcsProviderError(error: unknown, context: ErrorContext): Provi
   }
   if (status === 400 || status === 412) return make('INVALID_INPUT', `the storage refused the request${sdkMessage}`);
   return make('INTERNAL', `failed${sdkMessage}`);
-}
-
-/** The system error code (`ECONNREFUSED`…) of an error, or of the error it wraps. */
-function systemCode(error: unknown, depth = 0): string | undefined {
-  if (typeof error !== 'object' || error === null || depth > 3) return undefined;
-  const e = error as { code?: unknown; errno?: unknown; cause?: unknown; message?: unknown };
-  for (const v of [e.code, e.errno]) if (typeof v === 'string' && NETWORK.has(v)) return v;
-  const inMessage = typeof e.message === 'string' ? /\b(E[A-Z_]+|UND_ERR_[A-Z_]+)\b/.exec(e.message)?.[1] : undefined;
-  if (inMessage && NETWORK.has(inMessage)) return inMessage;
-  return systemCode(e.cause, depth + 1);
 }
