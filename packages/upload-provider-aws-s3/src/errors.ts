@@ -1,4 +1,11 @@
-import { isAbortError, isProviderError, ProviderError, type ProviderErrorCode } from 'upload-provider';
+import {
+  isAbortError,
+  isNetworkError,
+  isProviderError,
+  NETWORK_ERROR_CODES,
+  ProviderError,
+  type ProviderErrorCode,
+} from 'upload-provider';
 
 export const PROVIDER_NAME = 'aws-s3';
 
@@ -30,19 +37,6 @@ const UNAVAILABLE = new Set([
   'TimeoutError',
   'OperationAborted',
 ]);
-const NETWORK = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ECONNABORTED',
-  'UND_ERR_SOCKET',
-]);
-
 interface SdkErrorShape {
   name?: string;
   Code?: string;
@@ -128,11 +122,10 @@ export function toS3ProviderError(error: unknown, context: ErrorContext): Provid
       options('INTEGRITY', details),
     );
   }
-  const networkCode = systemCode(error);
   if (
     UNAVAILABLE.has(name) ||
-    NETWORK.has(networkCode) ||
-    NETWORK.has(name) ||
+    isNetworkError(error) ||
+    NETWORK_ERROR_CODES.has(name) ||
     (status !== undefined && (status >= 500 || status === 429)) ||
     e.$retryable !== undefined ||
     (status === undefined && e.$fault === undefined && /socket|network|fetch failed/i.test(e.message ?? ''))
@@ -148,16 +141,6 @@ export function toS3ProviderError(error: unknown, context: ErrorContext): Provid
     `${where} failed${sdkMessage || `: ${String(error)}`}`,
     options('INTERNAL', details),
   );
-}
-
-/** The system error code (`ECONNREFUSED`…) of an error or of the error it wraps (the SDK wraps some). */
-function systemCode(error: unknown, depth = 0): string {
-  if (typeof error !== 'object' || error === null || depth > 3) return '';
-  const e = error as { code?: unknown; cause?: unknown; message?: unknown };
-  if (typeof e.code === 'string' && NETWORK.has(e.code)) return e.code;
-  const inMessage = typeof e.message === 'string' ? /\b(E[A-Z_]+|UND_ERR_[A-Z_]+)\b/.exec(e.message)?.[1] : undefined;
-  if (inMessage && NETWORK.has(inMessage)) return inMessage;
-  return systemCode(e.cause, depth + 1);
 }
 
 /** True when the SDK says the object (not the bucket) is missing. */
