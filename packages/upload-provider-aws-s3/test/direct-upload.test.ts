@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { isProviderError } from 'upload-provider';
+import { hashStream, sha256 } from 'upload-provider-conformance';
 import { type AwsS3Provider, type AwsS3ProviderOptions, awsS3Provider } from '../src/index.js';
-import { hashOf, sha256 } from './support/bytes.js';
 import { CREDENTIALS, type Emulator, REGION, startS3rver } from './support/emulator.js';
 import { verifyPostPolicy } from './support/sigv4.js';
 
@@ -76,7 +76,7 @@ describe('createDirectUpload', () => {
     expect(res.status).toBe(201);
     expect(xml).toContain(`<Key>tenant-1/${k}</Key>`);
     expect(await p.stat({ key: k })).toMatchObject({ size: 40_000, mime: 'image/png' });
-    expect((await hashOf(await p.read({ key: k }))).hash).toBe(sha256(bytes));
+    expect((await hashStream(await p.read({ key: k }))).hash).toBe(sha256(bytes));
   });
 
   test('the policy pins the key, size range, content type, status and expiry, and its signature verifies', async () => {

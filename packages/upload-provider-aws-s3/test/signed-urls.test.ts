@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { contentDisposition, isProviderError } from 'upload-provider';
+import { hashStream, sha256 } from 'upload-provider-conformance';
 import { type AwsS3Provider, type AwsS3ProviderOptions, awsS3Provider } from '../src/index.js';
-import { hashOf, sha256 } from './support/bytes.js';
 import { CREDENTIALS, type Emulator, REGION, startS3rver } from './support/emulator.js';
 import { verifyPresignedUrl } from './support/sigv4.js';
 
@@ -70,7 +70,7 @@ describe('signUrl', () => {
     expect(await verifyPresignedUrl(signed.url)).toBe(true);
     const res = await fetch(signed.url);
     expect(res.status).toBe(200);
-    expect((await hashOf(res.body as unknown as AsyncIterable<Uint8Array>)).hash).toBe(sha256(bytes));
+    expect((await hashStream(res.body as unknown as AsyncIterable<Uint8Array>)).hash).toBe(sha256(bytes));
   });
 
   test('the default lifetime is urlExpiresIn (900 s unless set)', async () => {

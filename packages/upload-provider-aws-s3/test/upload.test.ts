@@ -3,8 +3,9 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { contentDisposition, isProviderError, type ProviderError } from 'upload-provider';
+import { hashStream, sha256 } from 'upload-provider-conformance';
 import { type AwsS3Provider, type AwsS3ProviderOptions, awsS3Provider } from '../src/index.js';
-import { failingStream, hashOf, randomStream, sha256 } from './support/bytes.js';
+import { failingStream, randomStream } from './support/bytes.js';
 import { CREDENTIALS, type Emulator, REGION, startS3rver } from './support/emulator.js';
 import { startRecordingProxy } from './support/proxy.js';
 
@@ -75,11 +76,11 @@ describe('streamed uploads', () => {
         .sort(),
     ).toEqual([1, 2, 3]);
     expect(proxy.matching('POST', /uploadId=/)).toHaveLength(1);
-    const back = await hashOf(await p.read(stored));
+    const back = await hashStream(await p.read(stored));
     expect(back).toEqual({ hash: await expected, size: 12 * MiB });
     // Public-by-URL on s3rver (it has no ACLs), so the plain URL serves the same bytes.
     const res = await fetch(stored.url);
-    expect(await hashOf(res.body as unknown as AsyncIterable<Uint8Array>)).toEqual({
+    expect(await hashStream(res.body as unknown as AsyncIterable<Uint8Array>)).toEqual({
       hash: await expected,
       size: 12 * MiB,
     });
@@ -97,7 +98,7 @@ describe('streamed uploads', () => {
     });
     expect(stored).toMatchObject({ size: 6 * MiB + 123, mime: 'application/octet-stream' });
     expect(stored.etag).toMatch(/^[0-9a-f]{32}(-\d+)?$/);
-    expect((await hashOf(await p.read(stored))).hash).toBe(await expected);
+    expect((await hashStream(await p.read(stored))).hash).toBe(await expected);
     expect((await p.stat(stored))?.size).toBe(6 * MiB + 123);
   });
 
@@ -133,7 +134,7 @@ describe('streamed uploads', () => {
     const p = make();
     const bytes = randomBytes(3000);
     const a = await p.upload({ key: key('bytes.bin'), body: bytes, mime: 'application/octet-stream', name: 'b.bin' });
-    expect((await hashOf(await p.read(a))).hash).toBe(sha256(bytes));
+    expect((await hashStream(await p.read(a))).hash).toBe(sha256(bytes));
     const empty = await p.upload({
       key: key('empty.txt'),
       body: new Uint8Array(0),
@@ -222,7 +223,7 @@ describe('failed uploads leave nothing', () => {
       }),
     );
     expect(error.code).toBe('INTEGRITY');
-    expect((await hashOf(await p.read({ key: k }))).hash).toBe(sha256(original));
+    expect((await hashStream(await p.read({ key: k }))).hash).toBe(sha256(original));
   });
 
   test('a body longer than declared is cut off with TOO_LARGE', async () => {

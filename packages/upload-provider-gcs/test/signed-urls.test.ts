@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { contentDisposition, isProviderError } from 'upload-provider';
+import { hashStream, sha256 } from 'upload-provider-conformance';
 import { type GcsProvider, type GcsProviderOptions, gcsProvider } from '../src/index.js';
-import { hashOf, sha256 } from './support/bytes.js';
 import { type GcsEmulator, PROJECT_ID, startGcsEmulator } from './support/emulator.js';
 import { makeServiceAccount, parseGoogDate, verifyV4SignedUrl } from './support/signing.js';
 
@@ -74,7 +74,7 @@ describe('signUrl', () => {
     expect(verify(signed.url, new Date(signedAt - 1000))).toBe(false);
     const res = await fetch(signed.url);
     expect(res.status).toBe(200);
-    expect((await hashOf(res.body as unknown as AsyncIterable<Uint8Array>)).hash).toBe(sha256(bytes));
+    expect((await hashStream(res.body as unknown as AsyncIterable<Uint8Array>)).hash).toBe(sha256(bytes));
   });
 
   test('the default lifetime is urlExpiresIn (900 s unless set)', async () => {

@@ -1,22 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 
-export function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
-/** SHA-256 and length of a stream, read chunk by chunk. */
-export async function hashOf(stream: AsyncIterable<Uint8Array | string>): Promise<{ hash: string; size: number }> {
-  const h = createHash('sha256');
-  let size = 0;
-  for await (const chunk of stream) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    size += buf.byteLength;
-    h.update(buf);
-  }
-  return { hash: h.digest('hex'), size };
-}
-
 /**
  * `size` random bytes as a stream of 64 KiB chunks made on demand, with the SHA-256 they will have: the test never
  * holds the whole body, and comparing hashes shows any framing (aws-chunked) stored in place of the bytes.
