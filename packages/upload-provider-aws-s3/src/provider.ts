@@ -19,6 +19,8 @@ import {
   defineProvider,
   joinKey,
   knownSize,
+  MIME_FAMILY,
+  MIME_TYPE,
   normaliseKey,
   normalisePrefix,
   type ObjectInfo,
@@ -28,6 +30,8 @@ import {
   type SignOptions,
   type StoredFile,
   type StoredRef,
+  invalidInput as sharedInvalidInput,
+  shortenFileName,
   toReadable,
   type UploadOptions,
   type UploadProvider,
@@ -62,24 +66,13 @@ const ALL_CAPABILITIES: Capabilities = Object.freeze({
 const MAX_METADATA_BYTES = 2048;
 const METADATA_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const PRINTABLE = /^[\x20-\x7e]*$/;
-const MIME = /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;.*)?$/;
-const MIME_FAMILY = /^([A-Za-z0-9!#$&^_.+-]+\/)\*$/;
 /** Long file names make long `Content-Disposition` headers, and S3 refuses requests with over 8 KB of headers. */
 const MAX_DISPOSITION_NAME = 150;
 
 const debug = createDebug(PROVIDER_NAME);
-
-function invalidInput(message: string, details?: Record<string, unknown>): ProviderError {
-  return new ProviderError('INVALID_INPUT', message, { provider: PROVIDER_NAME, details });
-}
-
-/** A file name short enough for a header, keeping its extension. */
-function dispositionName(name: string): string {
-  if (name.length <= MAX_DISPOSITION_NAME) return name;
-  const dot = name.lastIndexOf('.');
-  const ext = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : '';
-  return name.slice(0, MAX_DISPOSITION_NAME - ext.length) + ext;
-}
+const invalidInput = (message: string, details?: Record<string, unknown>) =>
+  sharedInvalidInput(PROVIDER_NAME, message, details);
+const dispositionName = (name: string) => shortenFileName(name, MAX_DISPOSITION_NAME);
 
 function checkMetadata(metadata: Record<string, string> | undefined): Record<string, string> | undefined {
   if (!metadata || Object.keys(metadata).length === 0) return undefined;
@@ -185,7 +178,7 @@ function createAwsS3Provider(options: AwsS3ResolvedOptions): AwsS3Provider {
       const key = normaliseKey(file.key);
       const target = objectKey(key);
       const size = checkDeclaredSize(file);
-      if (typeof file.mime !== 'string' || !MIME.test(file.mime)) {
+      if (typeof file.mime !== 'string' || !MIME_TYPE.test(file.mime)) {
         throw invalidInput(`mime must be a content type like "image/png", got ${JSON.stringify(file.mime)}`);
       }
       const metadata = checkMetadata(file.metadata);
@@ -293,7 +286,7 @@ function createAwsS3Provider(options: AwsS3ResolvedOptions): AwsS3Provider {
       const expiresIn = checkExpiresIn(req.expiresIn ?? options.urlExpiresIn, 'expiresIn');
       const family = MIME_FAMILY.exec(req.mime ?? '');
       const anyType = req.mime === '*/*';
-      if (!anyType && !family && !(typeof req.mime === 'string' && MIME.test(req.mime))) {
+      if (!anyType && !family && !(typeof req.mime === 'string' && MIME_TYPE.test(req.mime))) {
         throw invalidInput(
           `mime must be a content type ("image/png"), a family ("image/*") or "*/*", got ${JSON.stringify(req.mime)}`,
         );

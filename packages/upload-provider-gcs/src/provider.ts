@@ -10,6 +10,8 @@ import {
   defineProvider,
   joinKey,
   knownSize,
+  MIME_FAMILY,
+  MIME_TYPE,
   normaliseKey,
   normalisePrefix,
   type ObjectInfo,
@@ -19,6 +21,8 @@ import {
   type SignOptions,
   type StoredFile,
   type StoredRef,
+  invalidInput as sharedInvalidInput,
+  shortenFileName,
   toReadable,
   type UploadOptions,
   type UploadProvider,
@@ -52,24 +56,13 @@ const CAPABILITIES: Capabilities = Object.freeze({
 
 /** Custom metadata travels in the object resource; Cloud Storage allows 8 KiB of it in all. */
 const MAX_METADATA_BYTES = 8 * 1024;
-const MIME = /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;.*)?$/;
-const MIME_FAMILY = /^([A-Za-z0-9!#$&^_.+-]+\/)\*$/;
 /** Long file names make long `Content-Disposition` values; keep them well inside header limits. */
 const MAX_DISPOSITION_NAME = 150;
 
 const debug = createDebug(PROVIDER_NAME);
-
-function invalidInput(message: string, details?: Record<string, unknown>): ProviderError {
-  return new ProviderError('INVALID_INPUT', message, { provider: PROVIDER_NAME, details });
-}
-
-/** A file name short enough for a header, keeping its extension. */
-function dispositionName(name: string): string {
-  if (name.length <= MAX_DISPOSITION_NAME) return name;
-  const dot = name.lastIndexOf('.');
-  const ext = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : '';
-  return name.slice(0, MAX_DISPOSITION_NAME - ext.length) + ext;
-}
+const invalidInput = (message: string, details?: Record<string, unknown>) =>
+  sharedInvalidInput(PROVIDER_NAME, message, details);
+const dispositionName = (name: string) => shortenFileName(name, MAX_DISPOSITION_NAME);
 
 function checkMetadata(metadata: Record<string, string> | undefined): Record<string, string> | undefined {
   if (!metadata || Object.keys(metadata).length === 0) return undefined;
@@ -178,7 +171,7 @@ function createGcsProvider(options: GcsResolvedOptions): GcsProvider {
       const key = normaliseKey(file.key);
       const target = objectKey(key);
       const size = checkDeclaredSize(file);
-      if (typeof file.mime !== 'string' || !MIME.test(file.mime)) {
+      if (typeof file.mime !== 'string' || !MIME_TYPE.test(file.mime)) {
         throw invalidInput(`mime must be a content type like "image/png", got ${JSON.stringify(file.mime)}`);
       }
       const custom = checkMetadata(file.metadata);
@@ -272,7 +265,7 @@ function createGcsProvider(options: GcsResolvedOptions): GcsProvider {
       const expiresIn = checkExpiresIn(req.expiresIn ?? options.urlExpiresIn, 'expiresIn');
       const family = MIME_FAMILY.exec(req.mime ?? '');
       const anyType = req.mime === '*/*';
-      if (!anyType && !family && !(typeof req.mime === 'string' && MIME.test(req.mime))) {
+      if (!anyType && !family && !(typeof req.mime === 'string' && MIME_TYPE.test(req.mime))) {
         throw invalidInput(
           `mime must be a content type ("image/png"), a family ("image/*") or "*/*", got ${JSON.stringify(req.mime)}`,
         );

@@ -1,3 +1,4 @@
+export { invalidInput, MIME_FAMILY, MIME_TYPE, shortenFileName } from './checks.js';
 export { createDebug, redact } from './debug.js';
 export {
   defineProvider,
