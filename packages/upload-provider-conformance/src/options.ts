@@ -18,6 +18,11 @@ export interface Enforcement {
    * confirm step can refuse it, and that `delete` removes it.
    */
   directUploadSize?: boolean;
+  /**
+   * Two concurrent writes to one key leave one whole object, never a mix (S3, GCS and disk with rename all do).
+   * Emulators that write objects in place (s3rver) cannot: set false there, and say so.
+   */
+  atomicOverwrite?: boolean;
 }
 
 export interface InvalidOptionsCase {
