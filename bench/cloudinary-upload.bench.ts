@@ -6,9 +6,9 @@
 import { request } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, test } from '@jest/globals';
-import { generated } from '../test/support/bytes.js';
-import { API_KEY, API_SECRET, useTestCloud } from '../test/support/setup.js';
-import { apiSignature } from '../test/support/signatures.js';
+import { generated } from '../packages/upload-provider-cloudinary/test/support/bytes.js';
+import { API_KEY, API_SECRET, useTestCloud } from '../packages/upload-provider-cloudinary/test/support/setup.js';
+import { apiSignature } from '../packages/upload-provider-cloudinary/test/support/signatures.js';
 
 const cloud = useTestCloud({ maxFileBytes: 4_000_000_000 });
 const MiB = 1024 * 1024;
