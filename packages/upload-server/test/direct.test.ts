@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import type { UploadProvider } from 'upload-provider';
 import { sweepExpiredDirectUploads } from '../src/routes/direct/index.js';
 import { type S3Emulator, startS3 } from './browser/s3.js';
+import { type Credentials, storageForm } from './helpers/direct.js';
 import { json } from './helpers/http.js';
 import { databases, startServer, type TestServer } from './helpers/server.js';
 
@@ -11,24 +12,6 @@ const PNG = Buffer.from(
   '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082',
   'hex',
 );
-
-interface Credentials {
-  uploadId: string;
-  url: string;
-  method: string;
-  fields: Record<string, string>;
-  fileField: string;
-  key: string;
-  expiresAt: string;
-}
-
-/** The form a browser sends: the fields in order, the file last. */
-function storageForm(c: Credentials, bytes: Uint8Array, type: string, name = 'upload.bin'): FormData {
-  const f = new FormData();
-  for (const [k, v] of Object.entries(c.fields)) f.append(k, v);
-  f.append(c.fileField, new Blob([bytes], { type }), name);
-  return f;
-}
 
 interface Setup {
   name: string;
