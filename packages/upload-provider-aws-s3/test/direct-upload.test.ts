@@ -1,35 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { isProviderError } from 'upload-provider';
 import { hashStream, sha256 } from 'upload-provider-conformance';
-import { type AwsS3Provider, type AwsS3ProviderOptions, awsS3Provider } from '../src/index.js';
-import { CREDENTIALS, type Emulator, REGION, startS3rver } from './support/emulator.js';
+import { CREDENTIALS } from './support/emulator.js';
+import { useS3rver } from './support/fixture.js';
 import { verifyPostPolicy } from './support/sigv4.js';
 
 const BUCKET = 'direct';
-let s3: Emulator;
-const open: AwsS3Provider[] = [];
-
-beforeAll(async () => {
-  s3 = await startS3rver([BUCKET]);
-});
-afterAll(() => s3.close());
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((p) => p.close()));
-});
-
-function make(extra: Partial<AwsS3ProviderOptions> = {}): AwsS3Provider {
-  const p = awsS3Provider({
-    bucket: BUCKET,
-    region: REGION,
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-    credentials: CREDENTIALS,
-    ...extra,
-  });
-  open.push(p);
-  return p;
-}
+const s3 = useS3rver(BUCKET);
+const make = s3.make;
 
 const key = (name: string) => `direct-test/${randomBytes(6).toString('hex')}/${name}`;
 

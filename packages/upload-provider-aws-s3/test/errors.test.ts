@@ -1,35 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { isProviderError, type ProviderError } from 'upload-provider';
-import { type AwsS3Provider, type AwsS3ProviderOptions, awsS3Provider } from '../src/index.js';
-import { CREDENTIALS, type Emulator, REGION, startS3rver } from './support/emulator.js';
+import { startS3rver } from './support/emulator.js';
+import { useS3rver } from './support/fixture.js';
 
 const BUCKET = 'errors';
-let s3: Emulator;
-const open: AwsS3Provider[] = [];
-
-beforeAll(async () => {
-  s3 = await startS3rver([BUCKET]);
-});
-afterAll(() => s3.close());
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((p) => p.close()));
-});
-
-function make(extra: Partial<AwsS3ProviderOptions> = {}): AwsS3Provider {
-  const p = awsS3Provider({
-    bucket: BUCKET,
-    region: REGION,
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-    credentials: CREDENTIALS,
-    ...extra,
-  });
-  open.push(p);
-  return p;
-}
+const s3 = useS3rver(BUCKET);
+const make = s3.make;
 
 const key = (name: string) => `errors-test/${randomBytes(6).toString('hex')}/${name}`;
 const file = (k = key('f.txt')) => ({ key: k, body: Buffer.from('hello'), mime: 'text/plain', name: 'f.txt' });
@@ -117,14 +96,7 @@ describe('S3 answers map onto the contract’s codes, with the SDK error as caus
     const gone = await startS3rver([]);
     const endpoint = gone.endpoint;
     await gone.close();
-    const p = awsS3Provider({
-      bucket: BUCKET,
-      region: REGION,
-      endpoint,
-      forcePathStyle: true,
-      credentials: CREDENTIALS,
-    });
-    open.push(p);
+    const p = make({ endpoint });
     const error = await rejection(p.upload(file()));
     expect(error.code).toBe('UNAVAILABLE');
     expect(error.retryable).toBe(true);
