@@ -1,5 +1,5 @@
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
-import { normalisePrefix, z } from 'upload-provider';
+import { httpUrlOption, integerOption, normalisePrefix, z } from 'upload-provider';
 
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
@@ -44,26 +44,6 @@ const credentialsSchema = z.union(
   { error: 'credentials must be { accessKeyId, secretAccessKey, sessionToken? } or a credential provider function' },
 );
 
-const httpUrl = (what: string) =>
-  z.string().refine(
-    (v) => {
-      try {
-        const u = new URL(v);
-        return u.protocol === 'http:' || u.protocol === 'https:';
-      } catch {
-        return false;
-      }
-    },
-    { message: `${what} must be an absolute http(s) URL` },
-  );
-
-const integerIn = (what: string, min: number, max: number, unit: string) =>
-  z
-    .number({ error: `${what} must be a number of ${unit}` })
-    .int(`${what} must be a whole number of ${unit}`)
-    .min(min, `${what} must be at least ${min} ${unit}`)
-    .max(max, `${what} must be at most ${max} ${unit}`);
-
 /** The options of `awsS3Provider`, validated at creation; every problem is reported at once. */
 export const awsS3OptionsSchema = z
   .strictObject({
@@ -73,16 +53,16 @@ export const awsS3OptionsSchema = z
       .min(1, 'bucket is required: the name of the S3 bucket')
       .refine((v) => !v.includes('/'), 'bucket is a bucket name, not a path: put folders in `prefix`'),
     region: z.string().min(1, 'region must not be empty').optional(),
-    endpoint: httpUrl('endpoint').optional(),
+    endpoint: httpUrlOption('endpoint').optional(),
     forcePathStyle: z.boolean().default(false),
     credentials: credentialsSchema.optional(),
     visibility: z
       .enum(['private', 'public'], { error: 'visibility must be "private" or "public"' })
       .default(DEFAULTS.visibility),
     sendAcl: z.boolean().default(DEFAULTS.sendAcl),
-    baseUrl: httpUrl('baseUrl').optional(),
+    baseUrl: httpUrlOption('baseUrl').optional(),
     prefix: z.string().optional(),
-    urlExpiresIn: integerIn('urlExpiresIn', 1, S3_LIMITS.maxExpiresIn, 'seconds').default(DEFAULTS.urlExpiresIn),
+    urlExpiresIn: integerOption('urlExpiresIn', 1, S3_LIMITS.maxExpiresIn, 'seconds').default(DEFAULTS.urlExpiresIn),
     storageClass: z
       .string()
       .regex(STORAGE_CLASS, 'storageClass must be an S3 storage class such as STANDARD_IA or GLACIER_IR')
@@ -98,8 +78,10 @@ export const awsS3OptionsSchema = z
       .enum(['WHEN_REQUIRED', 'WHEN_SUPPORTED'], { error: 'checksumMode must be "WHEN_REQUIRED" or "WHEN_SUPPORTED"' })
       .optional(),
     directUpload: z.boolean().default(true),
-    partSize: integerIn('partSize', S3_LIMITS.minPartSize, S3_LIMITS.maxPartSize, 'bytes').default(DEFAULTS.partSize),
-    queueSize: integerIn('queueSize', 1, 64, 'parts').default(DEFAULTS.queueSize),
+    partSize: integerOption('partSize', S3_LIMITS.minPartSize, S3_LIMITS.maxPartSize, 'bytes').default(
+      DEFAULTS.partSize,
+    ),
+    queueSize: integerOption('queueSize', 1, 64, 'parts').default(DEFAULTS.queueSize),
     client: z
       .custom<S3Client>(
         (v) =>

@@ -1,5 +1,5 @@
 import type { Bucket, Storage } from '@google-cloud/storage';
-import { normalisePrefix, z } from 'upload-provider';
+import { httpUrlOption, integerOption, normalisePrefix, z } from 'upload-provider';
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
@@ -30,26 +30,6 @@ export interface ServiceAccountCredentials {
   project_id?: string;
   [field: string]: unknown;
 }
-
-const httpUrl = (what: string) =>
-  z.string({ error: `${what} must be an absolute http(s) URL` }).refine(
-    (v) => {
-      try {
-        const u = new URL(v);
-        return u.protocol === 'http:' || u.protocol === 'https:';
-      } catch {
-        return false;
-      }
-    },
-    { message: `${what} must be an absolute http(s) URL` },
-  );
-
-const integerIn = (what: string, min: number, max: number, unit: string) =>
-  z
-    .number({ error: `${what} must be a number of ${unit}` })
-    .int(`${what} must be a whole number of ${unit}`)
-    .min(min, `${what} must be at least ${min} ${unit}`)
-    .max(max, `${what} must be at most ${max} ${unit}`);
 
 /** Duck-typed so that a Storage from another copy of @google-cloud/storage is accepted too. */
 function looksLikeStorage(v: unknown): v is Storage {
@@ -126,18 +106,21 @@ export const gcsOptionsSchema = z
     /** Path to a service account key file. */
     keyFilename: z.string().min(1, 'keyFilename must be the path of a service account key file').optional(),
     credentials: credentialsSchema.optional(),
-    apiEndpoint: httpUrl('apiEndpoint').optional(),
-    baseUrl: httpUrl('baseUrl').optional(),
+    apiEndpoint: httpUrlOption('apiEndpoint').optional(),
+    baseUrl: httpUrlOption('baseUrl').optional(),
     prefix: z.string({ error: 'prefix must be a string such as "uploads/2026"' }).optional(),
     visibility: z
       .enum(['private', 'public-bucket', 'public-acl'], {
         error: 'visibility must be "private", "public-bucket" or "public-acl"',
       })
       .default(DEFAULTS.visibility),
-    urlExpiresIn: integerIn('urlExpiresIn', 1, GCS_LIMITS.maxExpiresIn, 'seconds (7 days is the GCS maximum)').default(
-      DEFAULTS.urlExpiresIn,
-    ),
-    resumableThreshold: integerIn('resumableThreshold', 0, GCS_LIMITS.maxObjectSize, 'bytes').default(
+    urlExpiresIn: integerOption(
+      'urlExpiresIn',
+      1,
+      GCS_LIMITS.maxExpiresIn,
+      'seconds (7 days is the GCS maximum)',
+    ).default(DEFAULTS.urlExpiresIn),
+    resumableThreshold: integerOption('resumableThreshold', 0, GCS_LIMITS.maxObjectSize, 'bytes').default(
       DEFAULTS.resumableThreshold,
     ),
     cacheControl: z.string().min(1, 'cacheControl must not be empty').optional(),

@@ -65,4 +65,26 @@ export function defineProvider<Schema extends z.ZodType, P extends UploadProvide
   });
 }
 
+/** An option that must be an absolute http(s) URL; `what` names it in the message. */
+export function httpUrlOption(what: string) {
+  const message = `${what} must be an absolute http(s) URL`;
+  return z.string({ error: message }).refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, message);
+}
+
+/** A whole-number option within `[min, max]`, whose messages name it and its unit (`partSize`, `bytes`). */
+export function integerOption(what: string, min: number, max: number, unit: string) {
+  return z
+    .number({ error: `${what} must be a number of ${unit}` })
+    .int(`${what} must be a whole number of ${unit}`)
+    .min(min, `${what} must be at least ${min} ${unit}`)
+    .max(max, `${what} must be at most ${max} ${unit}`);
+}
+
 export { z };

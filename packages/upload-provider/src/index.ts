@@ -3,6 +3,8 @@ export { createDebug, redact } from './debug.js';
 export {
   defineProvider,
   describeIssues,
+  httpUrlOption,
+  integerOption,
   invalidOptions,
   type OptionProblem,
   type ProviderDefinition,

@@ -1,5 +1,14 @@
 import { describe, expect, test } from '@jest/globals';
-import { defineProvider, ERROR_CODES, isProviderError, ProviderError, toProviderError, z } from '../src/index.js';
+import {
+  defineProvider,
+  ERROR_CODES,
+  httpUrlOption,
+  integerOption,
+  isProviderError,
+  ProviderError,
+  toProviderError,
+  z,
+} from '../src/index.js';
 
 const stub = defineProvider({
   name: 'example',
@@ -94,5 +103,26 @@ describe('ProviderError', () => {
     expect(abort.code).toBe('ABORTED');
     const same = new ProviderError('NOT_FOUND', 'x');
     expect(toProviderError(same, 'INTERNAL', 'y')).toBe(same);
+  });
+});
+
+describe('option schema builders', () => {
+  test('httpUrlOption accepts http(s) URLs only and names the option', () => {
+    const s = httpUrlOption('endpoint');
+    expect(s.safeParse('https://s3.example.com').success).toBe(true);
+    for (const bad of ['ftp://x', 'nope', 7]) {
+      const r = s.safeParse(bad);
+      expect(r.success).toBe(false);
+      expect(r.error?.issues[0]?.message).toBe('endpoint must be an absolute http(s) URL');
+    }
+  });
+
+  test('integerOption checks type, wholeness and bounds with the unit in each message', () => {
+    const s = integerOption('partSize', 5, 10, 'MiB');
+    expect(s.safeParse(7).success).toBe(true);
+    expect(s.safeParse('7').error?.issues[0]?.message).toBe('partSize must be a number of MiB');
+    expect(s.safeParse(7.5).error?.issues[0]?.message).toBe('partSize must be a whole number of MiB');
+    expect(s.safeParse(4).error?.issues[0]?.message).toBe('partSize must be at least 5 MiB');
+    expect(s.safeParse(11).error?.issues[0]?.message).toBe('partSize must be at most 10 MiB');
   });
 });
