@@ -18,7 +18,7 @@ import { createImageProcessor, type ImageProcessor } from './images/index.js';
 import { serializeRequest } from './logging.js';
 import { createLocalHandlerFor, createProvider, LOCAL_BASE_PATH } from './provider.js';
 import { directRoutes } from './routes/direct/index.js';
-import { filesRoutes } from './routes/files/index.js';
+import { filesRoutes, isSecretDownload, secretNotFound } from './routes/files/index.js';
 import { strapiRoutes } from './routes/strapi/index.js';
 import { openDatabase } from './store/db.js';
 import { createRepository } from './store/repository.js';
@@ -73,10 +73,14 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
-    // A URL fastify cannot decode never reaches a route: answer it in the envelope too.
-    frameworkErrors: (error, _request, reply) => {
-      const body = toEnvelope(Object.assign(error, { statusCode: 400 }));
-      (reply as unknown as FastifyReply).code(400).send(body);
+    // A URL the router cannot take (undecodable, a segment too long) never reaches a route: answer it in the
+    // envelope, without echoing the URL; a would-be secret gets the secret's 404.
+    frameworkErrors: (error, request, reply) => {
+      // Sent before any hook is attached, so `nosniff` is set here.
+      const r = (reply as unknown as FastifyReply).header('x-content-type-options', 'nosniff');
+      if (isSecretDownload(request.method, request.url)) return r.send(secretNotFound(r));
+      const message = 'The URL cannot be read: a path segment is malformed or too long';
+      r.code(400).send(envelope(400, message, { code: (error as { code?: string }).code ?? 'FST_ERR_BAD_URL' }));
     },
     routerOptions: {
       querystringParser: (text: string) =>
@@ -152,6 +156,7 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
     if (!reply.sent) reply.code(body.error.status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
+    if (isSecretDownload(request.method, request.url)) return reply.send(secretNotFound(reply));
     reply.code(404).send(envelope(404, `No route for ${request.method} ${request.url.split('?')[0]}`));
   });
   let closing = false;

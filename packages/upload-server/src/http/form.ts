@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { UploadServerConfig } from '../config/schema.js';
 import { HttpError } from '../errors.js';
+import { checkName } from '../files/names.js';
 import type { NewLink } from '../store/repository.js';
 import { type FileInfo, type StagedFile, tooLarge, type Uploads } from '../uploads/index.js';
 
@@ -46,6 +47,7 @@ export async function readUploadForm(
           part.file.resume();
           throw new HttpError(400, 'Cannot replace a file with multiple ones: send one file');
         }
+        if (part.filename) checkName(part.filename, 'filename');
         const path = firstField(fields, 'path');
         staged.push(
           await ctx.uploads.stage({
@@ -153,7 +155,9 @@ export function parseFileInfo(raw: unknown[] | undefined, fileCount: number): Fi
     if (problem) {
       throw new HttpError(400, problem, { errors: [{ path: [where], message: problem, name: 'ValidationError' }] });
     }
-    return pickInfo(v as Record<string, unknown>);
+    const info = pickInfo(v as Record<string, unknown>);
+    if (typeof info.name === 'string') checkName(info.name, `${where}.name`);
+    return info;
   });
 }
 

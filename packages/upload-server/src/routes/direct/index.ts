@@ -5,6 +5,7 @@ import { checkMime, essence } from '../../content/index.js';
 import { HttpError } from '../../errors.js';
 import { toFileEntity } from '../../files/entity.js';
 import { parseJsonColumn, refOf } from '../../files/model.js';
+import { checkName } from '../../files/names.js';
 import { parseFileInfo, parseLinks } from '../../http/form.js';
 import { absoluteUrl } from '../../http/request.js';
 import { ImageError } from '../../images/index.js';
@@ -42,6 +43,7 @@ export const directRoutes: FastifyPluginAsync = async (app) => {
     }
     const input = body as Record<string, unknown>;
     const name = requireString(input.name, 'name');
+    checkName(name, 'name');
     const declared = essence(typeof input.mime === 'string' ? input.mime : null);
     if (!declared || declared.includes('*')) {
       throw new HttpError(400, 'mime is required: the exact type of the file, such as "image/png"', {
