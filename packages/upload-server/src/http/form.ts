@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { UploadServerConfig } from '../config/schema.js';
 import { HttpError } from '../errors.js';
 import { checkName } from '../files/names.js';
@@ -23,7 +23,6 @@ export interface ReadFormResult {
  */
 export async function readUploadForm(
   request: FastifyRequest,
-  reply: FastifyReply,
   ctx: { uploads: Uploads; config: Pick<UploadServerConfig, 'sizeLimit'> },
   options: { maxFiles?: number; signal: AbortSignal; withSecret?: boolean; fileFields?: Set<string> },
 ): Promise<ReadFormResult> {
@@ -49,9 +48,11 @@ export async function readUploadForm(
         }
         if (part.filename) checkName(part.filename, 'filename');
         const path = firstField(fields, 'path');
+        const file = part.file;
         staged.push(
           await ctx.uploads.stage({
-            stream: part.file,
+            stream: file,
+            truncated: () => file.truncated,
             filename: part.filename || 'file',
             claimedMime: part.mimetype,
             signal: options.signal,
@@ -75,8 +76,6 @@ export async function readUploadForm(
     }
   } catch (error) {
     await Promise.all(staged.map((s) => ctx.uploads.discard(s)));
-    // The rest of the body is not read: close the connection after answering rather than drain it.
-    reply.header('connection', 'close');
     throw mapMultipartError(error, ctx.config.sizeLimit);
   }
   return { fields, staged };

@@ -123,7 +123,7 @@ export const filesRoutes: FastifyPluginAsync = async (app) => {
     const signal = clientAbortSignal(request, reply);
     if (!request.isMultipart())
       throw new HttpError(400, 'Send the file as multipart/form-data, in a part named "file"');
-    const { staged } = await readUploadForm(request, reply, ctx, {
+    const { staged } = await readUploadForm(request, ctx, {
       signal,
       withSecret: true,
       fileFields: new Set(['file']),
