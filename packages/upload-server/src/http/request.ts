@@ -37,21 +37,31 @@ export function absoluteUrl(url: string, request: FastifyRequest): string {
 /** How much of a refused request's body is read and discarded before answering; past it, answer and hang up. */
 export const DRAIN_LIMIT_BYTES = 8 * 1024 * 1024;
 
+/** How long a drain waits for the next chunk: a client that stopped sending does not hold the answer back. */
+export const DRAIN_IDLE_MS = 5_000;
+
 /**
  * Reads and discards what is left of a request body, so a client still sending (a refused upload) sees the answer
- * instead of a reset. Resolves true when the body ended within `limit` bytes (the connection can stay open).
+ * instead of a reset. Resolves true when the body ended within `limit` bytes (the connection can stay open); false
+ * past the limit, or when the client sends nothing for {@link DRAIN_IDLE_MS}.
  */
 export function drainRequest(req: IncomingMessage, limit = DRAIN_LIMIT_BYTES): Promise<boolean> {
   if (req.readableEnded || req.destroyed) return Promise.resolve(!req.destroyed);
   return new Promise((resolve) => {
     let drained = 0;
+    const idle = setTimeout(() => {
+      req.pause();
+      finish(false);
+    }, DRAIN_IDLE_MS);
     const finish = (complete: boolean) => {
+      clearTimeout(idle);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('close', onClose);
       resolve(complete);
     };
     const onData = (chunk: Buffer) => {
+      idle.refresh();
       drained += chunk.length;
       if (drained > limit) {
         req.pause();
