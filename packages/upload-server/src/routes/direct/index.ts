@@ -139,10 +139,13 @@ export const directRoutes: FastifyPluginAsync = async (app) => {
     const isRefusal = (error: unknown) =>
       error instanceof ImageError || (error instanceof HttpError && error.status < 500 && error.status !== 499);
 
-    const stat = await (provider.stat ? provider.stat(ref) : null)?.catch(async (error) => {
+    let stat: Awaited<ReturnType<NonNullable<typeof provider.stat>>> | undefined;
+    try {
+      stat = await provider.stat?.(ref);
+    } catch (error) {
       await release();
       throw error;
-    });
+    }
     if (!stat) {
       await release();
       throw new HttpError(409, 'The file has not been uploaded to the storage yet: POST the form first, then confirm');
