@@ -13,7 +13,7 @@ import { createAuthState, registerAuth } from './auth/index.js';
 import type { UploadServerConfig } from './config/schema.js';
 import type { UploadsContext } from './context.js';
 import { registerCors } from './cors.js';
-import { type ErrorEnvelope, envelope, HttpError, toEnvelope } from './errors.js';
+import { envelope, HttpError, toEnvelope } from './errors.js';
 import { answerClientError } from './http/client-error.js';
 import { drainRequest } from './http/request.js';
 import { createImageProcessor, type ImageProcessor } from './images/index.js';
@@ -154,7 +154,7 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
 
   // Every refusal reads what the client is still sending (up to a limit) before it answers: a client that is
   // still uploading when the connection closes sees a reset, not the answer.
-  const refuse = async (request: FastifyRequest, reply: FastifyReply, body: ErrorEnvelope | unknown) => {
+  const refuse = async (request: FastifyRequest, reply: FastifyReply, body: unknown) => {
     if (!(await drainRequest(request.raw))) reply.header('connection', 'close');
     return reply.send(body);
   };

@@ -60,7 +60,6 @@ export async function readUploadForm(
             ...(options.withSecret ? { withSecret: true } : {}),
           }),
         );
-        if (part.file.truncated) throw tooLarge(ctx.config.sizeLimit);
       } else {
         if (part.fieldname === 'path' && staged.length > 0) {
           // Files are stored as they stream in, so their folder must be known before the first one.

@@ -75,7 +75,7 @@ export function createStage(deps: UploadsDeps): (input: IngestInput) => Promise<
         stored = await provider.upload({ key, body, mime, name, disposition }, { signal });
         objects.push({ key: stored.key, providerMetadata: stored.providerMetadata ?? null });
       }
-      if (counter.bytes > limit) throw tooLarge(limit);
+      if (counter.bytes > limit || input.truncated?.()) throw tooLarge(limit);
       return {
         key: stored.key,
         filename: name,
