@@ -15,17 +15,17 @@ export type ProviderMethods = Omit<UploadProvider, 'name' | 'capabilities'> &
   Partial<Pick<UploadProvider, 'name' | 'capabilities'>>;
 
 /** What a factory made by {@link defineProvider} returns: the object `create` made, guarded, named and declared. */
-export type DefinedProvider<M extends ProviderMethods> = M & {
-  readonly name: string;
+export type DefinedProvider<M extends ProviderMethods, N extends string = string> = M & {
+  readonly name: N;
   readonly capabilities: Capabilities;
 };
 
 /** A value fixed for the provider, or computed from its validated options. */
 export type PerOptions<T, Options> = T | ((options: Options) => T);
 
-export interface ProviderDefinition<Schema extends z.ZodType, M extends ProviderMethods> {
+export interface ProviderDefinition<Schema extends z.ZodType, M extends ProviderMethods, N extends string = string> {
   /** The provider's short name: `'aws-s3'` for the package `upload-provider-aws-s3`. */
-  name: string;
+  name: N;
   /** A zod schema for the user's options; defaults and transforms apply before `create` sees them. */
   options: Schema;
   /**
@@ -79,9 +79,9 @@ export function invalidOptions(provider: string, problems: OptionProblem[], caus
  * naming the provider and each option), calls `create`, and puts the core's guard ({@link guardProvider}) in front
  * of the object it returns, with `name`, `capabilities` and `limits` from this definition.
  */
-export function defineProvider<Schema extends z.ZodType, M extends ProviderMethods>(
-  definition: ProviderDefinition<Schema, M>,
-): ProviderFactory<z.input<Schema>, DefinedProvider<M>> {
+export function defineProvider<Schema extends z.ZodType, M extends ProviderMethods, N extends string = string>(
+  definition: ProviderDefinition<Schema, M, N>,
+): ProviderFactory<z.input<Schema>, DefinedProvider<M, N>> {
   const parse = (options: unknown) => definition.options.safeParse(options ?? {});
   const validated = (options: unknown): z.output<Schema> => {
     const result = parse(options);
@@ -89,14 +89,14 @@ export function defineProvider<Schema extends z.ZodType, M extends ProviderMetho
     return result.data;
   };
   const declared = (o: z.output<Schema>) => resolve(definition.capabilities, o);
-  const factory = (options: z.input<Schema>): DefinedProvider<M> => {
+  const factory = (options: z.input<Schema>): DefinedProvider<M, N> => {
     const o = validated(options);
     const provider = definition.create(o) as unknown as UploadProvider;
     return guardProvider(provider, {
       name: definition.name,
       capabilities: declared(o) ?? provider?.capabilities,
       limits: resolve(definition.limits, o) ?? {},
-    }) as DefinedProvider<M>;
+    }) as DefinedProvider<M, N>;
   };
   return Object.assign(factory, {
     providerName: definition.name,

@@ -73,7 +73,12 @@ export function guardProvider<P extends UploadProvider>(provider: P, options: Gu
     });
   }
   const target: Target = Object.isExtensible(source) && !Object.isFrozen(source) ? source : copyOf(source);
-  const raw = (method: string) => source[method] as Method | undefined;
+  // The provider's own methods, taken before the guarded ones replace them on the same object.
+  const own = new Map<string, Method>();
+  for (const method of [...REQUIRED_METHODS, 'read', 'stat', 'createDirectUpload', 'close', 'cleanup']) {
+    if (typeof source[method] === 'function') own.set(method, source[method] as Method);
+  }
+  const raw = (method: string) => own.get(method);
   const ctx: CheckContext = {
     provider: name,
     limits: options.limits ?? {},
