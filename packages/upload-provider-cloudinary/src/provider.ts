@@ -21,8 +21,9 @@ import {
   type UploadProvider,
 } from 'upload-provider';
 import { type CallCredentials, createDelivery } from './delivery.js';
+import { signDirectUpload } from './direct-upload.js';
 import { codeFor, sdkFailure, toCloudinaryError } from './errors.js';
-import { allowedFormatsFor, chooseResourceType, mimeForFormat, resourceTypeForMime, SNIFF_BYTES } from './formats.js';
+import { chooseResourceType, mimeForFormat, SNIFF_BYTES } from './formats.js';
 import { MAX_URL_EXPIRES_IN, optionsSchema, type ResolvedOptions, UPLOAD_SIGNATURE_LIFETIME } from './options.js';
 import {
   type AssetLocation,
@@ -252,54 +253,7 @@ export function createCloudinaryProvider(o: ResolvedOptions): CloudinaryMethods 
     return null;
   }
 
-  async function createDirectUpload(req: DirectUploadRequest): Promise<DirectUpload> {
-    const { key } = req;
-    // Parameters (`; charset=...`) say nothing about the format; the type alone picks the allowed formats.
-    const mime = req.mime.split(';')[0]!.trim();
-    const seconds = delivery.lifetime(req.expiresIn, UPLOAD_SIGNATURE_LIFETIME);
-    const resourceType = resourceTypeForMime(mime);
-    const publicId = publicIdFor(joinKey(o.folder, key), resourceType, PROVIDER_NAME);
-    const formats = allowedFormatsFor(mime);
-    // Cloudinary accepts a signature for one hour after its timestamp and has no expiry field: backdating the
-    // timestamp makes it refuse the form ("Stale request") once the requested lifetime has passed.
-    const timestamp = Math.floor(Date.now() / 1000) - (UPLOAD_SIGNATURE_LIFETIME - seconds);
-    const params: Record<string, string> = {
-      timestamp: String(timestamp),
-      public_id: publicId,
-      type: deliveryType,
-      overwrite: 'true',
-    };
-    if (formats) params.allowed_formats = formats.join(',');
-    if (o.uploadPreset) params.upload_preset = o.uploadPreset;
-    if (o.tags?.length) params.tags = o.tags.join(',');
-    const signature = sdk.utils.api_sign_request(params, apiSecret, o.signatureAlgorithm);
-    const url = sdk.utils.api_url('upload', {
-      cloud_name: cloudName,
-      upload_prefix: apiUrl,
-      resource_type: resourceType,
-    });
-    const providerMetadata: Record<string, unknown> = {
-      public_id: publicId,
-      resource_type: resourceType,
-      type: deliveryType,
-    };
-    if (formats?.length === 1 && resourceType !== 'raw') providerMetadata.format = formats[0];
-    debug('direct upload', {
-      public_id: publicId,
-      resource_type: resourceType,
-      allowed_formats: params.allowed_formats,
-    });
-    return {
-      url,
-      method: 'POST',
-      fields: { ...params, api_key: apiKey, signature },
-      fileField: 'file',
-      key,
-      expiresAt: new Date((timestamp + UPLOAD_SIGNATURE_LIFETIME) * 1000),
-      providerMetadata,
-    };
-  }
-
+  const signing = { sdk, credentials, delivery, o, debug };
   const reading = { provider: PROVIDER_NAME, delivery, isPrivate, urlExpiresIn: o.urlExpiresIn };
   return {
     upload,
@@ -307,7 +261,7 @@ export function createCloudinaryProvider(o: ResolvedOptions): CloudinaryMethods 
     isPrivate: () => isPrivate,
     url: (ref) => delivery.url(locationsOf(ref)[0]!),
     signUrl,
-    createDirectUpload,
+    createDirectUpload: async (req) => signDirectUpload(signing, req),
     stat,
     read: (ref, range) => readAsset(reading, ref.key, locationsOf(ref), range),
     close: async () => {
