@@ -38,7 +38,7 @@ const CAPABILITY_NAMES = ['read', 'rangeRead', 'stat', 'directUpload', 'download
 
 const guarded = new WeakSet<object>();
 // The UNSUPPORTED stand-ins the guard installs; they do not count as methods the provider wrote.
-const standIns = new WeakSet<object>();
+const unsupported = new WeakSet<object>();
 
 type Method = (...args: never[]) => unknown;
 type Target = Record<string, unknown>;
@@ -173,9 +173,10 @@ export function guardProvider<P extends UploadProvider>(provider: P, options: Gu
         return call('createDirectUpload', { ...req, key });
       }),
   };
+  const standIns: Target = {};
   for (const [capability, method] of OPTIONAL_METHODS) {
     if (capabilities[capability]) methods[method] = optional[method];
-    else methods[method] = standIn(method, capability);
+    else standIns[method] = standIn(method, capability);
   }
   if (raw('cleanup')) {
     methods.cleanup = (opts: { olderThan?: unknown }) =>
@@ -202,11 +203,13 @@ export function guardProvider<P extends UploadProvider>(provider: P, options: Gu
           provider: name,
         });
       });
-    standIns.add(stub);
+    unsupported.add(stub);
     return stub;
   }
 
   for (const [key, value] of Object.entries(methods)) define(target, key, value);
+  // Not enumerable: a copy (`{ ...provider }`) carries only what the provider declares.
+  for (const [key, value] of Object.entries(standIns)) define(target, key, value, false);
   define(target, 'name', name);
   define(target, 'capabilities', Object.freeze({ ...capabilities }));
   guarded.add(target);
@@ -226,7 +229,7 @@ function authoringProblems(provider: Target, capabilities: Capabilities | undefi
     if (typeof value !== 'boolean') problems.push(`capabilities.${capability} must be true or false`);
   }
   for (const [capability, method] of OPTIONAL_METHODS) {
-    const present = typeof provider[method] === 'function' && !standIns.has(provider[method] as object);
+    const present = typeof provider[method] === 'function' && !unsupported.has(provider[method] as object);
     if (capabilities[capability] && !present)
       problems.push(`capabilities.${capability} is true but ${method}() is missing`);
     if (!capabilities[capability] && present) {
@@ -268,8 +271,8 @@ function checkFile(ctx: CheckContext, file: ProviderFile): ProviderFile {
   return { ...file, key, body };
 }
 
-function define(target: Target, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+function define(target: Target, key: string, value: unknown, enumerable = true): void {
+  Object.defineProperty(target, key, { value, writable: true, enumerable, configurable: true });
 }
 
 function copyOf(source: Target): Target {
