@@ -60,11 +60,7 @@ const CAPABILITIES: Capabilities = Object.freeze({
   emptyFiles: true,
 });
 
-/** Long file names make long `Content-Disposition` headers, and S3 refuses requests with over 8 KB of headers. */
-const MAX_DISPOSITION_NAME = 150;
-
 const debug = createDebug(PROVIDER_NAME);
-const dispositionName = (name: string) => shortenFileName(name, MAX_DISPOSITION_NAME);
 
 function stripQuotes(etag: string | undefined): string | undefined {
   return etag?.replace(/^"|"$/g, '');
@@ -133,7 +129,7 @@ function createAwsS3Provider(options: AwsS3ResolvedOptions): AwsS3Methods {
         ContentType: mime,
         ContentDisposition: contentDisposition(
           file.disposition ?? 'inline',
-          file.name ? dispositionName(file.name) : undefined,
+          file.name ? shortenFileName(file.name) : undefined,
         ),
         ...(cacheControl ? { CacheControl: cacheControl } : {}),
         ...(file.metadata && Object.keys(file.metadata).length > 0 ? { Metadata: file.metadata } : {}),
@@ -181,7 +177,7 @@ function createAwsS3Provider(options: AwsS3ResolvedOptions): AwsS3Methods {
 
     async signUrl(ref: StoredRef, opts: SignOptions = {}): Promise<SignedUrl> {
       const expiresIn = opts.expiresIn ?? options.urlExpiresIn;
-      const disposition = downloadDisposition(opts, MAX_DISPOSITION_NAME);
+      const disposition = downloadDisposition(opts);
       return presignGet(client, { bucket, key: objectKey(ref.key), expiresIn, contentDisposition: disposition }).catch(
         fail('signUrl', ref.key),
       );
@@ -198,7 +194,7 @@ function createAwsS3Provider(options: AwsS3ResolvedOptions): AwsS3Methods {
         ...(family || anyType ? {} : { 'Content-Type': mime }),
         success_action_status: '201',
         ...(acl ? { acl } : {}),
-        ...(req.name ? { 'Content-Disposition': contentDisposition('inline', dispositionName(req.name)) } : {}),
+        ...(req.name ? { 'Content-Disposition': contentDisposition('inline', shortenFileName(req.name)) } : {}),
         ...(options.cacheControl ? { 'Cache-Control': options.cacheControl } : {}),
         ...(options.storageClass ? { 'x-amz-storage-class': options.storageClass } : {}),
         ...(options.serverSideEncryption ? { 'x-amz-server-side-encryption': options.serverSideEncryption } : {}),

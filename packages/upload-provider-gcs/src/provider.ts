@@ -51,11 +51,7 @@ const CAPABILITIES: Capabilities = Object.freeze({
   emptyFiles: true,
 });
 
-/** Long file names make long `Content-Disposition` values; keep them well inside header limits. */
-const MAX_DISPOSITION_NAME = 150;
-
 const debug = createDebug(PROVIDER_NAME);
-const dispositionName = (name: string) => shortenFileName(name, MAX_DISPOSITION_NAME);
 
 /** The signing clock: V4 signatures count whole seconds, so the lifetime starts at the current whole second. */
 function signingWindow(expiresIn: number): { accessibleAt: Date; expiresAt: Date } {
@@ -106,7 +102,7 @@ function createGcsProvider(options: GcsResolvedOptions): GcsMethods {
         contentType: mime,
         contentDisposition: contentDisposition(
           file.disposition ?? 'inline',
-          file.name ? dispositionName(file.name) : undefined,
+          file.name ? shortenFileName(file.name) : undefined,
         ),
         ...(cacheControl ? { cacheControl } : {}),
         ...(file.metadata && Object.keys(file.metadata).length > 0 ? { metadata: file.metadata } : {}),
@@ -145,7 +141,7 @@ function createGcsProvider(options: GcsResolvedOptions): GcsMethods {
     url: (ref: StoredRef) => plainUrl(objectKey(ref.key)),
 
     async signUrl(ref: StoredRef, opts: SignOptions = {}): Promise<SignedUrl> {
-      const disposition = downloadDisposition(opts, MAX_DISPOSITION_NAME);
+      const disposition = downloadDisposition(opts);
       const { accessibleAt, expiresAt } = signingWindow(opts.expiresIn ?? options.urlExpiresIn);
       const [url] = await bucket
         .file(objectKey(ref.key))
@@ -170,7 +166,7 @@ function createGcsProvider(options: GcsResolvedOptions): GcsMethods {
       // client must send them unchanged.
       const fields: Record<string, string> = {
         ...(family || anyType ? {} : { 'Content-Type': mime }),
-        ...(req.name ? { 'Content-Disposition': contentDisposition('inline', dispositionName(req.name)) } : {}),
+        ...(req.name ? { 'Content-Disposition': contentDisposition('inline', shortenFileName(req.name)) } : {}),
         ...(options.cacheControl ? { 'Cache-Control': options.cacheControl } : {}),
         ...(visibility === 'public-acl' ? { acl: 'public-read' } : {}),
       };

@@ -13,15 +13,9 @@ import {
   z,
 } from '../../src/index.js';
 
-export const ALL: Capabilities = {
-  read: true,
-  rangeRead: true,
-  stat: true,
-  directUpload: true,
-  downloadName: true,
-  contentType: true,
-  unknownSize: true,
-};
+const NAMES = ['read', 'rangeRead', 'stat', 'directUpload', 'downloadName', 'contentType', 'unknownSize'] as const;
+/** Every capability on. */
+export const ALL = Object.fromEntries(NAMES.map((name) => [name, true])) as unknown as Capabilities;
 
 export interface Call {
   method: string;
