@@ -20,10 +20,10 @@ import {
   downloadDisposition,
   joinKey,
   knownSize,
-  MIME_FAMILY,
   type ObjectInfo,
   ProviderError,
   type ProviderFile,
+  postPolicyTerms,
   type SignedUrl,
   type SignOptions,
   type StoredFile,
@@ -187,11 +187,10 @@ function createAwsS3Provider(options: AwsS3ResolvedOptions): AwsS3Methods {
       const { key, mime, maxSize } = req;
       const target = objectKey(key);
       const expiresIn = req.expiresIn ?? options.urlExpiresIn;
-      const family = MIME_FAMILY.exec(mime);
-      const anyType = mime === '*/*';
+      const terms = postPolicyTerms(req);
       // Every field below is signed as an exact-match condition; the client must send them unchanged.
       const fields: Record<string, string> = {
-        ...(family || anyType ? {} : { 'Content-Type': mime }),
+        ...terms.fields,
         success_action_status: '201',
         ...(acl ? { acl } : {}),
         ...(req.name ? { 'Content-Disposition': contentDisposition('inline', shortenFileName(req.name)) } : {}),
@@ -200,14 +199,14 @@ function createAwsS3Provider(options: AwsS3ResolvedOptions): AwsS3Methods {
         ...(options.serverSideEncryption ? { 'x-amz-server-side-encryption': options.serverSideEncryption } : {}),
         ...(options.kmsKeyId ? { 'x-amz-server-side-encryption-aws-kms-key-id': options.kmsKeyId } : {}),
       };
-      const conditions: unknown[] = [['content-length-range', req.minSize ?? 0, maxSize]];
-      // A family (or any type) cannot be a field: the browser sends the file's own Content-Type, which must match.
-      if (family) conditions.push(['starts-with', '$Content-Type', family[1]]);
-      if (anyType) conditions.push(['starts-with', '$Content-Type', '']);
       debug('createDirectUpload', { bucket, key: target, mime, maxSize, expiresIn });
-      const signed = await presignPost(client, { bucket, key: target, expiresIn, fields, conditions }).catch(
-        fail('createDirectUpload', key),
-      );
+      const signed = await presignPost(client, {
+        bucket,
+        key: target,
+        expiresIn,
+        fields,
+        conditions: terms.conditions,
+      }).catch(fail('createDirectUpload', key));
       return {
         url: signed.url,
         method: 'POST',

@@ -12,9 +12,9 @@ import {
   invalidInput,
   joinKey,
   knownSize,
-  MIME_FAMILY,
   type ObjectInfo,
   type ProviderFile,
+  postPolicyTerms,
   type SignedUrl,
   type SignOptions,
   type StoredFile,
@@ -160,25 +160,20 @@ function createGcsProvider(options: GcsResolvedOptions): GcsMethods {
       const { key, mime, maxSize } = req;
       const target = objectKey(key);
       const expiresIn = req.expiresIn ?? options.urlExpiresIn;
-      const family = MIME_FAMILY.exec(mime);
-      const anyType = mime === '*/*';
+      const terms = postPolicyTerms(req);
       // Every field becomes an exact-match condition of the policy (the SDK adds `key` and `bucket` itself); the
       // client must send them unchanged.
       const fields: Record<string, string> = {
-        ...(family || anyType ? {} : { 'Content-Type': mime }),
+        ...terms.fields,
         ...(req.name ? { 'Content-Disposition': contentDisposition('inline', shortenFileName(req.name)) } : {}),
         ...(options.cacheControl ? { 'Cache-Control': options.cacheControl } : {}),
         ...(visibility === 'public-acl' ? { acl: 'public-read' } : {}),
       };
-      const conditions: (string | number)[][] = [['content-length-range', req.minSize ?? 0, maxSize]];
-      // A family (or any type) cannot be a field: the browser sends the file's own Content-Type, which must match.
-      if (family) conditions.push(['starts-with', '$Content-Type', family[1]!]);
-      if (anyType) conditions.push(['starts-with', '$Content-Type', '']);
       const { expiresAt } = signingWindow(expiresIn);
       debug('createDirectUpload', { bucket: bucketName, key: target, mime, maxSize, expiresIn });
       const [policy] = await bucket
         .file(target)
-        .generateSignedPostPolicyV4({ expires: expiresAt, fields, conditions: conditions as never })
+        .generateSignedPostPolicyV4({ expires: expiresAt, fields, conditions: terms.conditions as never })
         .catch(fail('createDirectUpload', key));
       return {
         url: policy.url,

@@ -45,6 +45,7 @@ export {
 } from './keys.js';
 export { assertProvider, type LoadProviderOptions, loadProvider, providerPackageName } from './load.js';
 export { isNetworkError, NETWORK_ERROR_CODES, networkErrorCode } from './network.js';
+export { type PostPolicyTerms, postPolicyTerms } from './post-policy.js';
 export {
   assertDeclaredSize,
   ByteCounter,
