@@ -39,14 +39,23 @@ export async function sweepExpiredDirectUploads(deps: SweepDeps, now: number = D
   return swept;
 }
 
+/** How often the sweeps run, and who counts them (the metrics). */
+export interface SweepSchedule {
+  intervalMs?: number;
+  onSweep?: (kind: string, removed: number) => void;
+}
+
 /** Runs the sweep once the server is ready, then every {@link SWEEP_INTERVAL_MS}, until it closes. */
-export function startSweeps(app: FastifyInstance, deps: SweepDeps): void {
+export function startSweeps(app: FastifyInstance, deps: SweepDeps, schedule: SweepSchedule = {}): void {
   let timer: NodeJS.Timeout | undefined;
   const run = () =>
-    sweepExpiredDirectUploads(deps).catch((error) => deps.log.error({ err: error }, 'direct upload sweep failed'));
+    sweepExpiredDirectUploads(deps).then(
+      (removed) => schedule.onSweep?.('direct-uploads', removed),
+      (error) => deps.log.error({ err: error }, 'direct upload sweep failed'),
+    );
   app.addHook('onReady', async () => {
     await run();
-    timer = setInterval(run, SWEEP_INTERVAL_MS);
+    timer = setInterval(run, schedule.intervalMs ?? SWEEP_INTERVAL_MS);
     timer.unref();
   });
   app.addHook('onClose', async () => {
