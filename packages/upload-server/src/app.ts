@@ -5,6 +5,7 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
 } from 'fastify';
+import pretty from 'pino-pretty';
 import qs from 'qs';
 import type { UploadProvider } from 'upload-provider';
 import { isLoopbackHost } from './access.js';
@@ -77,7 +78,7 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
       serializers: { req: serializeRequest },
       // JSON for log collectors; readable lines on a terminal (redaction happens before, in this process).
       ...((config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty'
-        ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }
+        ? { stream: pretty({ translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', destination: 1 }) }
         : {}),
     },
     trustProxy: config.trustProxy,
