@@ -62,17 +62,23 @@ export function createCommit(deps: UploadsDeps): Pick<Uploads, 'commit' | 'disca
     };
     try {
       if (options.replaceId !== undefined) {
-        const old = await repo.findFile(options.replaceId);
-        if (!old) throw new HttpError(404, 'file.notFound');
-        const row = await repo.updateFile(options.replaceId, {
-          ...content,
-          name,
-          ...(info.alternativeText !== undefined ? { alternative_text: info.alternativeText } : {}),
-          ...(info.caption !== undefined ? { caption: info.caption } : {}),
-        });
-        if (!row) throw new HttpError(404, 'file.notFound');
-        await removeObjects(old);
-        return row;
+        // The update holds only while the row still points at the objects read here: a replace of the same file
+        // that wins in between (on any server) makes it read again, so the objects it let go are the ones removed.
+        for (let attempt = 0; attempt < 10; attempt++) {
+          const old = await repo.findFile(options.replaceId);
+          if (!old) throw new HttpError(404, 'file.notFound');
+          const patch = {
+            ...content,
+            name,
+            ...(info.alternativeText !== undefined ? { alternative_text: info.alternativeText } : {}),
+            ...(info.caption !== undefined ? { caption: info.caption } : {}),
+          };
+          const row = await repo.updateFile(options.replaceId, patch, old.object_key);
+          if (!row) continue;
+          await removeObjects(old);
+          return row;
+        }
+        throw new HttpError(409, 'The file is being replaced by other requests at the same time: try again');
       }
       const row: NewFileRow = {
         ...content,
