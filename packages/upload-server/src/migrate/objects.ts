@@ -1,6 +1,6 @@
 import type { StoredRef } from 'upload-provider';
+import { refOf, storedFormats } from '../files/model.js';
 import { formatKey } from '../images/index.js';
-import { storedFormats } from '../routes/strapi/entity.js';
 import type { Repository } from '../store/repository.js';
 import type { FileRow } from '../store/schema.js';
 
@@ -17,15 +17,6 @@ export interface StoredObject {
   name: string;
 }
 
-function parseMetadata(text: string | null): Record<string, unknown> | null {
-  if (!text) return null;
-  try {
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    return null;
-  }
-}
-
 /** The original and every format of a row. */
 export function objectsOf(row: FileRow): StoredObject[] {
   const fileId = Number(row.id);
@@ -33,7 +24,7 @@ export function objectsOf(row: FileRow): StoredObject[] {
     fileId,
     format: '',
     key: row.object_key,
-    ref: { key: row.object_key, providerMetadata: parseMetadata(row.provider_metadata) },
+    ref: refOf(row),
     size: Number(row.size_in_bytes),
     mime: row.mime,
     name: row.name,
@@ -57,9 +48,7 @@ export function objectsOf(row: FileRow): StoredObject[] {
 export async function* rowPages(repo: Repository, provider: string, pageSize = 200): AsyncGenerator<FileRow[]> {
   let after = 0;
   for (;;) {
-    const page = await repo.listFiles((qb) =>
-      qb.where('provider', '=', provider).where('id', '>', after).orderBy('id').limit(pageSize),
-    );
+    const page = await repo.filesOfProvider(provider, after, pageSize);
     if (page.length === 0) return;
     yield page;
     after = Number(page[page.length - 1]!.id);

@@ -1,5 +1,5 @@
 import type { UploadProvider } from 'upload-provider';
-import { storedFormats } from '../routes/strapi/entity.js';
+import { storedFormats } from '../files/model.js';
 import type { ObjectMigrations, ObjectProgress } from '../store/object-migrations.js';
 import type { Repository } from '../store/repository.js';
 import type { FileRow } from '../store/schema.js';

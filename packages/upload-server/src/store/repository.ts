@@ -31,6 +31,8 @@ export interface Repository {
    */
   listFiles(query: ListQuery, paging: ListPaging): Promise<{ rows: FileRow[]; pagination: PaginationMeta }>;
   linksOf(fileIds: number[]): Promise<Map<number, FileLinkRow[]>>;
+  /** Up to `limit` rows stored by `provider` with ids above `afterId`, in id order: a whole-table pass a page at a time. */
+  filesOfProvider(provider: string, afterId: number, limit: number): Promise<FileRow[]>;
   /** Direct uploads: credentials handed out and their outcome. */
   readonly directUploads: DirectUploadStore;
   createToken(row: { name: string; tokenHash: string; access: ApiTokenRow['access'] }): Promise<ApiTokenRow>;
@@ -107,6 +109,15 @@ export function createRepository(db: Kysely<Database> | Transaction<Database>, d
       });
       return { rows: result.rows as unknown as FileRow[], pagination: result.pagination };
     },
+    filesOfProvider: (provider, afterId, limit) =>
+      db
+        .selectFrom('files')
+        .selectAll()
+        .where('provider', '=', provider)
+        .where('id', '>', afterId)
+        .orderBy('id')
+        .limit(limit)
+        .execute(),
     linksOf: async (fileIds) => {
       const map = new Map<number, FileLinkRow[]>();
       if (fileIds.length === 0) return map;
