@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
+import { CLI } from './helpers/cli.js';
 import { form, json } from './helpers/http.js';
 import { migrateOnce, seed, sha256, writeServerConfig } from './helpers/migrate.js';
 import { startServer, type TestServer } from './helpers/server.js';
@@ -85,6 +87,18 @@ describe('upload-server migrate, local to local', () => {
       expect(existsSync(join(server!.dir, 'uploads', key))).toBe(false);
       expect(existsSync(join(server!.dir, 'new-root', key))).toBe(true);
     }
+  });
+});
+
+describe('upload-server migrate on a terminal', () => {
+  test('draws a progress bar with files, bytes, rate and ETA (run under a pseudo-terminal with script(1))', async () => {
+    const { config, to } = await seeded(6, 1);
+    const command = [process.execPath, CLI, 'migrate', '--config', config, '--to', to].map((a) => `'${a}'`).join(' ');
+    const run = spawnSync('script', ['-qfec', command, '/dev/null'], { cwd: join(__dirname, '..'), encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/[█░]+ 100% \| 8\/8 files \| [\d.]+ MiB of [\d.]+ MiB \| [\d.]+ MiB\/s \| ETA \d+s \| 0 failed/);
+    // No plain progress lines on a terminal.
+    expect(run.stdout).not.toMatch(/^migrate: /m);
   });
 });
 

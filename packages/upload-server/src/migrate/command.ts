@@ -22,7 +22,6 @@ import {
 export const MIGRATE_USAGE =
   'upload-server migrate --to <provider name | JSON | file.json> [--concurrency N] [--dry-run] [--switch] [--delete-source] [--config FILE]';
 
-/** Exit codes: 0 all copied (and switched when asked), 1 some copies failed or the switch was refused, 130 stopped. */
 export interface MigrateIo {
   out: NodeJS.WriteStream;
   err: NodeJS.WriteStream;
@@ -71,7 +70,10 @@ export function parseMigrateArgs(args: string[]) {
 
 const MiB = 1024 * 1024;
 
-/** Runs `upload-server migrate`; resolves the exit code. */
+/**
+ * Runs `upload-server migrate`; resolves the exit code: 0 all copied (and switched when asked), 1 some copies failed
+ * or the switch was refused, 64 a bad `--to`, 69 the target cannot be written, 78 bad target options, 130 stopped.
+ */
 export async function migrate(
   options: ReturnType<typeof parseMigrateArgs>,
   config: UploadServerConfig,

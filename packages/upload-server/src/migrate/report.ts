@@ -32,18 +32,12 @@ function duration(seconds: number): string {
       : `${s}s`;
 }
 
-/** Rate (bytes/s) and ETA from the progress since `started`. */
+/** Bytes per second so far, and the seconds left at that pace (by bytes, or by files when there are no bytes). */
 function pace(progress: Progress, totals: Totals, started: number): { rate: number; eta: number } {
   const seconds = (Date.now() - started) / 1000;
-  const rate = seconds > 0 ? progress.bytes / seconds : 0;
-  const filesPerSecond = seconds > 0 ? progress.files / seconds : 0;
-  // Whichever of bytes or files is further from done decides the estimate.
-  const byBytes = rate > 0 ? (totals.bytes - progress.bytes) / rate : Number.POSITIVE_INFINITY;
-  const byFiles = filesPerSecond > 0 ? (totals.files - progress.files) / filesPerSecond : Number.POSITIVE_INFINITY;
-  return {
-    rate,
-    eta: totals.bytes > 0 ? Math.max(byBytes, byFiles === Number.POSITIVE_INFINITY ? 0 : byFiles) : byFiles,
-  };
+  const [done, total] = totals.bytes > 0 ? [progress.bytes, totals.bytes] : [progress.files, totals.files];
+  const eta = done > 0 ? ((total - done) * seconds) / done : Number.POSITIVE_INFINITY;
+  return { rate: seconds > 0 ? progress.bytes / seconds : 0, eta };
 }
 
 export function createReporter(out: NodeJS.WriteStream, intervalMs = 2000): Reporter {
