@@ -96,7 +96,9 @@ describe('upload-server migrate on a terminal', () => {
     const command = [process.execPath, CLI, 'migrate', '--config', config, '--to', to].map((a) => `'${a}'`).join(' ');
     const run = spawnSync('script', ['-qfec', command, '/dev/null'], { cwd: join(__dirname, '..'), encoding: 'utf8' });
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/[█░]+ 100% \| 8\/8 files \| [\d.]+ MiB of [\d.]+ MiB \| [\d.]+ MiB\/s \| ETA \d+s \| 0 failed/);
+    expect(run.stdout).toMatch(
+      /[█░]+ 100% \| 8\/8 files \| [\d.]+ MiB of [\d.]+ MiB \| [\d.]+ MiB\/s \| ETA \d+s \| 0 failed/,
+    );
     // No plain progress lines on a terminal.
     expect(run.stdout).not.toMatch(/^migrate: /m);
   });

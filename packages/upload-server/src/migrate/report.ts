@@ -48,7 +48,7 @@ export function createReporter(out: NodeJS.WriteStream, intervalMs = 2000): Repo
     const bar = new cliProgress.SingleBar(
       {
         format:
-          '{bar} {percentage}% | {value}/{total} files | {done} of {size} | {rate}/s | ETA {eta} | {failed} failed',
+          '{bar} {percentage}% | {value}/{total} files | {done} of {size} | {rate}/s | ETA {timeLeft} | {failed} failed',
         hideCursor: true,
         stream: out,
         etaBuffer: 50,
@@ -61,7 +61,7 @@ export function createReporter(out: NodeJS.WriteStream, intervalMs = 2000): Repo
         done: mib(last.bytes),
         size: mib(totals.bytes),
         rate: mib(rate),
-        eta: duration(eta),
+        timeLeft: duration(eta),
         failed: last.failed,
       };
     };
