@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { CLI } from './helpers/cli.js';
@@ -86,6 +86,23 @@ describe('upload-server migrate, local to local', () => {
       const key = file.url.replace(/^.*\/uploads\//, '');
       expect(existsSync(join(server!.dir, 'uploads', key))).toBe(false);
       expect(existsSync(join(server!.dir, 'new-root', key))).toBe(true);
+    }
+  });
+});
+
+describe('upload-server migrate checks every copy', () => {
+  test('a target that stores different bytes is caught by reading the copy back: listed, removed, never done', async () => {
+    const { config } = await seeded(3, 0);
+    const root = join(server!.dir, 'corrupted');
+    const to = JSON.stringify({ name: join(__dirname, 'helpers', 'corrupting-provider.mjs'), options: { root } });
+    for (const attempt of [1, 2]) {
+      const run = await migrateOnce(['--config', config, '--to', to]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/3 failed \(run the command again to retry them\)/);
+      expect(run.stderr).toMatch(/INTEGRITY: .*the copy read back differs from the source \(SHA-256\)/);
+      // Every failed copy is removed, and the next run tries again from scratch.
+      expect(readdirSync(root).filter((f) => !f.startsWith('upload-server-migrate-probe'))).toEqual([]);
+      if (attempt === 2) expect(run.stderr).toMatch(/0 already copied, 3 to copy/);
     }
   });
 });
