@@ -17,7 +17,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { awsS3Provider } from 'upload-provider-aws-s3';
 import { localProvider } from 'upload-provider-local';
-import { measure, startS3rver } from './support/s3rver.mjs';
+import { measure } from './support/memory.mjs';
+import { startS3rver } from './support/s3rver.mjs';
 
 const MiB = 1024 * 1024;
 const SMALL = Number(process.env.BENCH_MIGRATE_SMALL ?? 1000);

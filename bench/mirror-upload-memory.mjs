@@ -9,10 +9,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { localProvider } from 'upload-provider-local';
 import { mirrorProvider } from 'upload-provider-mirror';
-import { measure, startS3rver } from './support/s3rver.mjs';
+import { idleRss, measure } from './support/memory.mjs';
+import { startS3rver } from './support/s3rver.mjs';
 
 const MiB = 1024 * 1024;
 const sizes = (process.env.BENCH_MIRROR_MIB ?? '64,512').split(',').map(Number);
@@ -40,16 +40,6 @@ async function sha(stream) {
   const hash = createHash('sha256');
   for await (const c of stream) hash.update(c);
   return hash.digest('hex');
-}
-
-async function idleRss() {
-  const samples = [];
-  for (let i = 0; i < 20; i++) {
-    globalThis.gc?.();
-    await sleep(10);
-    samples.push(process.memoryUsage.rss());
-  }
-  return Math.min(...samples);
 }
 
 const work = await mkdtemp(join(tmpdir(), 'bench-mirror-'));

@@ -49,19 +49,3 @@ export async function startS3rver(directory, buckets) {
       }),
   };
 }
-
-/** Samples RSS every 5 ms while `fn` runs; returns its result, the peak RSS and the seconds it took. */
-export async function measure(fn) {
-  let peak = process.memoryUsage.rss();
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss());
-  }, 5);
-  const started = process.hrtime.bigint();
-  try {
-    const result = await fn();
-    peak = Math.max(peak, process.memoryUsage.rss());
-    return { result, peak, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
-  } finally {
-    clearInterval(timer);
-  }
-}
