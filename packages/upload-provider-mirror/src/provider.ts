@@ -18,7 +18,7 @@ import { mirrorOptionsSchema, type ResolvedMirrorOptions } from './options.js';
 import { combineMetadata, mirrorRef, primaryRef } from './refs.js';
 import { type RepairResult, repairFromLog } from './repair.js';
 import { RepairLog, type RepairRecord } from './repair-log.js';
-import { createFromSpec } from './specs.js';
+import { capabilitiesOfSpec, createFromSpec } from './specs.js';
 
 export const PROVIDER_NAME = 'mirror';
 
@@ -40,17 +40,17 @@ export interface MirrorProvider extends UploadProvider {
  * What the mirror can do: whatever the primary serves, since reads, URLs and direct uploads come from it; uploads of
  * unknown size and empty files only when every provider takes them, since every upload goes to all.
  */
-export function mirrorCapabilities(primary: UploadProvider, mirrors: readonly UploadProvider[]): Capabilities {
+export function mirrorCapabilities(primary: Capabilities, mirrors: readonly Capabilities[]): Capabilities {
   const all = [primary, ...mirrors];
   return Object.freeze({
-    read: primary.capabilities.read,
-    rangeRead: primary.capabilities.rangeRead,
-    stat: primary.capabilities.stat,
-    directUpload: primary.capabilities.directUpload,
-    downloadName: primary.capabilities.downloadName,
-    contentType: primary.capabilities.contentType,
-    unknownSize: all.every((p) => p.capabilities.unknownSize),
-    emptyFiles: all.every((p) => p.capabilities.emptyFiles !== false),
+    read: primary.read,
+    rangeRead: primary.rangeRead,
+    stat: primary.stat,
+    directUpload: primary.directUpload,
+    downloadName: primary.downloadName,
+    contentType: primary.contentType,
+    unknownSize: all.every((c) => c.unknownSize),
+    emptyFiles: all.every((c) => c.emptyFiles !== false),
   });
 }
 
@@ -152,7 +152,10 @@ function createMirrorProvider(options: ResolvedMirrorOptions): MirrorProvider {
 
   const provider: MirrorProvider = {
     name: PROVIDER_NAME,
-    capabilities: mirrorCapabilities(primary, mirrors),
+    capabilities: mirrorCapabilities(
+      primary.capabilities,
+      mirrors.map((m) => m.capabilities),
+    ),
     primary,
     mirrors,
     mode: options.mode,
@@ -161,14 +164,15 @@ function createMirrorProvider(options: ResolvedMirrorOptions): MirrorProvider {
     isPrivate: () => primary.isPrivate(),
     url: (ref) => primary.url(primaryRef(ref)),
     signUrl: (ref, opts) => primary.signUrl(primaryRef(ref), opts),
-    ...(primary.stat ? { stat: (ref: StoredRef) => primary.stat!(primaryRef(ref)) } : {}),
-    ...(primary.read
+    // By capability, not by method: a guarded provider carries UNSUPPORTED stand-ins for what it lacks.
+    ...(primary.capabilities.stat ? { stat: (ref: StoredRef) => primary.stat!(primaryRef(ref)) } : {}),
+    ...(primary.capabilities.read
       ? {
           read: (ref: StoredRef, range?: Parameters<NonNullable<UploadProvider['read']>>[1]) =>
             primary.read!(primaryRef(ref), range),
         }
       : {}),
-    ...(primary.createDirectUpload
+    ...(primary.capabilities.directUpload
       ? {
           createDirectUpload: (req: Parameters<NonNullable<UploadProvider['createDirectUpload']>>[0]) =>
             primary.createDirectUpload!(req),
@@ -186,6 +190,15 @@ function createMirrorProvider(options: ResolvedMirrorOptions): MirrorProvider {
       }
       return repairFromLog(log, primary, mirrors);
     },
+    // Each provider's own leftovers (partial files of a dead process), for the server's sweep.
+    ...(all.some((p) => p.cleanup)
+      ? {
+          async cleanup(opts: { olderThan: Date }) {
+            const results = await Promise.all(all.map((p) => p.cleanup?.(opts)));
+            return { removed: results.reduce((sum, r) => sum + (r?.removed ?? 0), 0) };
+          },
+        }
+      : {}),
     async close() {
       await Promise.all(all.map((p) => p.close?.()));
     },
@@ -206,5 +219,12 @@ function describe(error: unknown): string {
 export const mirrorProvider = defineProvider({
   name: PROVIDER_NAME,
   options: mirrorOptionsSchema,
+  capabilities: (options) => {
+    const cwd = options.cwd ?? process.cwd();
+    return mirrorCapabilities(
+      capabilitiesOfSpec(options.primary, 'primary', cwd),
+      options.mirrors.map((m, i) => capabilitiesOfSpec(m, `mirrors.${i}`, cwd)),
+    );
+  },
   create: createMirrorProvider,
 });

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import {
   assertProvider,
+  type Capabilities,
   isProviderError,
   type OptionProblem,
   ProviderError,
@@ -18,6 +19,7 @@ export type ProviderSpec = string | { name: string; options?: Record<string, unk
 interface Factory {
   (options: unknown): unknown;
   check?: (options: unknown) => OptionProblem[];
+  capabilitiesFor?: (options: unknown) => Capabilities;
 }
 
 export function isProviderObject(value: unknown): value is UploadProvider {
@@ -114,4 +116,18 @@ export function createFromSpec(spec: ProviderSpec, path: string, cwd: string): U
     if (isProviderError(error)) throw error;
     throw new ProviderError('INVALID_OPTIONS', `${path}: ${String(error)}`, { cause: error });
   }
+}
+
+/**
+ * The capabilities of the provider a spec describes, without creating it when its factory can say
+ * (`capabilitiesFor`); a provider object's own.
+ */
+export function capabilitiesOfSpec(spec: ProviderSpec, path: string, cwd: string): Capabilities {
+  if (isProviderObject(spec)) return spec.capabilities;
+  const { name, options } = nameAndOptions(spec);
+  const factory = loadFactory(name, cwd);
+  if (factory.capabilitiesFor) return factory.capabilitiesFor(options);
+  const made = createFromSpec(spec, path, cwd);
+  void made.close?.().catch(() => undefined);
+  return made.capabilities;
 }

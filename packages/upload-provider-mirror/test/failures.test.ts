@@ -310,18 +310,25 @@ describe('options', () => {
 });
 
 describe('capabilities', () => {
-  test("reads, URLs and direct uploads are the primary's; unknown sizes and empty files need every provider", () => {
+  test("reads, URLs and direct uploads are the primary's; unknown sizes and empty files need every provider", async () => {
     const local = site.provider();
     const narrow: UploadProvider = {
       ...local,
       name: 'narrow',
-      capabilities: { ...local.capabilities, unknownSize: false, emptyFiles: false, read: false, stat: false },
+      capabilities: {
+        ...local.capabilities,
+        unknownSize: false,
+        emptyFiles: false,
+        read: false,
+        rangeRead: false,
+        stat: false,
+      },
     };
     const p = mirror({ primary: local, mirrors: [narrow] });
     expect(p.capabilities).toEqual({ ...local.capabilities, unknownSize: false, emptyFiles: false });
     const q = mirror({ primary: { ...narrow, read: undefined, stat: undefined }, mirrors: [local] });
     expect(q.capabilities).toMatchObject({ read: false, stat: false, unknownSize: false, emptyFiles: false });
-    expect(q.read).toBeUndefined();
-    expect(q.stat).toBeUndefined();
+    expect(isProviderError(await rejection(q.read!({ key: 'a.bin' })), 'UNSUPPORTED')).toBe(true);
+    expect(isProviderError(await rejection(q.stat!({ key: 'a.bin' })), 'UNSUPPORTED')).toBe(true);
   });
 });
