@@ -1,8 +1,6 @@
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { awsS3Provider } from 'upload-provider-aws-s3';
 import { describeProviderConformance } from 'upload-provider-conformance';
-import { localProvider } from 'upload-provider-local';
 // The aws-s3 package's own SigV4 check (recomputed with @smithy/signature-v4), not a copy of it.
 import { verifyPresignedUrl } from '../../upload-provider-aws-s3/test/support/sigv4.js';
 import { type MirrorProvider, mirrorProvider } from '../src/index.js';
