@@ -17,6 +17,7 @@ const packages = [
   'upload-provider-aws-s3',
   'upload-provider-gcs',
   'upload-provider-cloudinary',
+  'upload-provider-mirror',
 ];
 const work = mkdtempSync(join(tmpdir(), 'pack-check-'));
 const run = (cmd, args, cwd) =>
@@ -59,6 +60,13 @@ const gcs = await loadProvider('gcs', { bucket: 'my-bucket', projectId: 'my-proj
 assert.equal(gcs.name, 'gcs');
 const cld = await loadProvider('cloudinary', { cloudName: 'c', apiKey: 'k', apiSecret: 's' });
 assert.equal(cld.name, 'cloudinary');
+// The mirror loads its named providers with require (of ES modules) from the application's folder.
+const mirror = await loadProvider('mirror', {
+  primary: { name: 'local', options: { root: './m1', baseUrl: 'http://127.0.0.1:1/a' } },
+  mirrors: [{ name: 'local', options: { root: './m2', baseUrl: 'http://127.0.0.1:1/b' } }],
+});
+await mirror.upload({ key: 'm.txt', body: Buffer.from('both'), mime: 'text/plain', name: 'm.txt' });
+assert.equal((await import('node:fs')).readFileSync('./m2/m.txt', 'utf8'), 'both');
 console.log('pack-check: ${packages.join(', ')} install from their tarballs into an empty project and work there');
 `,
   );
