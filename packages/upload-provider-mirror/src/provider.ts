@@ -106,20 +106,22 @@ function createMirrorProvider(options: ResolvedMirrorOptions): MirrorProvider {
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ i, reason: r.reason as unknown }] : []));
     if (failed.length > 0) {
       debug('mirror writes failed; recorded for repair', { key: main.key, failed: failed.map((f) => all[f.i]!.name) });
-      await log!.append(
-        failed.map(({ i, reason }) => ({
-          op: 'upload',
-          mirror: i - 1,
-          provider: all[i]!.name,
-          ref: { key: main.key, providerMetadata: main.providerMetadata ?? null },
-          mime: file.mime,
-          name: file.name,
-          ...(file.disposition ? { disposition: file.disposition } : {}),
-          ...(file.cacheControl ? { cacheControl: file.cacheControl } : {}),
-          ...(file.metadata ? { metadata: file.metadata } : {}),
-          at: new Date().toISOString(),
-          error: describe(reason),
-        })),
+      await recordOrUndo(stored, () =>
+        log!.append(
+          failed.map(({ i, reason }) => ({
+            op: 'upload',
+            mirror: i - 1,
+            provider: all[i]!.name,
+            ref: { key: main.key, providerMetadata: main.providerMetadata ?? null },
+            mime: file.mime,
+            name: file.name,
+            ...(file.disposition ? { disposition: file.disposition } : {}),
+            ...(file.cacheControl ? { cacheControl: file.cacheControl } : {}),
+            ...(file.metadata ? { metadata: file.metadata } : {}),
+            at: new Date().toISOString(),
+            error: describe(reason),
+          })),
+        ),
       );
     }
     return {
@@ -130,6 +132,19 @@ function createMirrorProvider(options: ResolvedMirrorOptions): MirrorProvider {
       ...(main.etag === undefined ? {} : { etag: main.etag }),
       providerMetadata: combineMetadata(main, stored.slice(1)) ?? null,
     };
+  }
+
+  /** Writes the repair records; when that fails, a copy would go unrecorded, so the upload is undone instead. */
+  async function recordOrUndo(stored: Array<StoredFile | null>, record: () => Promise<void>): Promise<void> {
+    try {
+      await record();
+    } catch (cause) {
+      await Promise.allSettled(stored.map((s, i) => (s ? all[i]!.delete(s) : undefined)));
+      throw new ProviderError('UNAVAILABLE', `a mirror failed and the repair log cannot be written: ${String(cause)}`, {
+        provider: PROVIDER_NAME,
+        cause,
+      });
+    }
   }
 
   async function remove(ref: StoredRef): Promise<void> {

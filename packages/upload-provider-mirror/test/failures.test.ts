@@ -202,6 +202,17 @@ describe('best-effort mode', () => {
     expect(await s3.keys('present')).toEqual([]);
   });
 
+  test('when the repair log cannot be written, the upload is undone rather than left unrecorded', async () => {
+    const p = mirror({
+      primary: site.provider(),
+      mirrors: [s3.provider('absent')],
+      mode: 'best-effort',
+      repairLog: join(logDir, 'no-such-folder', 'repair.jsonl'),
+    });
+    expect(isProviderError(await rejection(p.upload(file(randomBytes(4000)))), 'UNAVAILABLE')).toBe(true);
+    expect(site.files()).toEqual([]);
+  });
+
   test('a primary refusing writes still fails the upload, and the mirrors keep nothing', async () => {
     const p = mirror({
       primary: s3.provider('absent'),
