@@ -20,7 +20,7 @@ import {
 } from './target.js';
 
 export const MIGRATE_USAGE =
-  'upload-server migrate --to <provider name | JSON | file.json> [--concurrency N] [--dry-run] [--switch] [--delete-source] [--config FILE]';
+  'upload-server migrate --to <provider name | JSON | file.json> [--concurrency N] [--dry-run] [--switch] [--delete-source] [--interval S] [--config FILE]';
 
 export interface MigrateIo {
   out: NodeJS.WriteStream;
