@@ -64,17 +64,13 @@ export function Browser(props: { files: FileEntity[]; view: View; loading: boole
     <ul class="grid" aria-label="Files" aria-busy={props.loading}>
       {props.files.map((file) => (
         <li key={file.id} data-file-id={file.id}>
-          <button
-            type="button"
-            class="card"
-            onClick={() => props.onOpen(file)}
-            aria-label={`${file.name}, ${file.mime}, ${formatBytes(entityBytes(file))}`}
-          >
+          <button type="button" class="card" onClick={() => props.onOpen(file)}>
             <span class="thumb">
               <Preview file={file} />
             </span>
             <span class="name">{file.name}</span>
             <span class="meta">
+              <span class="visually-hidden">{file.mime}, </span>
               {formatBytes(entityBytes(file))}
               {file.width && file.height ? ` · ${dimensions(file)}` : ''}
             </span>

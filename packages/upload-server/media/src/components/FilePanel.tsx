@@ -274,37 +274,41 @@ export function FilePanel(props: {
         </button>
       </header>
       <div class="panel-body">
-        <div class="preview">
-          <FilePreview file={file} />
+        <div class="panel-side">
+          <div class="preview">
+            <FilePreview file={file} />
+          </div>
+          <dl class="facts">
+            <dt>Type</dt>
+            <dd>{file.mime}</dd>
+            <dt>Size</dt>
+            <dd>{formatBytes(entityBytes(file))}</dd>
+            <dt>Dimensions</dt>
+            <dd>{dimensions(file)}</dd>
+            <dt>Uploaded</dt>
+            <dd>
+              <time dateTime={file.createdAt}>{formatDate(file.createdAt)}</time>
+            </dd>
+            {props.canWrite ? null : (
+              <>
+                <dt>Alternative text</dt>
+                <dd>{file.alternativeText || '—'}</dd>
+                <dt>Caption</dt>
+                <dd>{file.caption || '—'}</dd>
+              </>
+            )}
+          </dl>
         </div>
-        <dl class="facts">
-          <dt>Type</dt>
-          <dd>{file.mime}</dd>
-          <dt>Size</dt>
-          <dd>{formatBytes(entityBytes(file))}</dd>
-          <dt>Dimensions</dt>
-          <dd>{dimensions(file)}</dd>
-          <dt>Uploaded</dt>
-          <dd>
-            <time dateTime={file.createdAt}>{formatDate(file.createdAt)}</time>
-          </dd>
-          {props.canWrite ? null : (
+        <div class="panel-main">
+          <LinkSection api={props.api} file={file} />
+          {props.canWrite ? (
             <>
-              <dt>Alternative text</dt>
-              <dd>{file.alternativeText || '—'}</dd>
-              <dt>Caption</dt>
-              <dd>{file.caption || '—'}</dd>
+              <EditSection api={props.api} file={file} onChanged={props.onChanged} />
+              <ReplaceSection file={file} transport={props.transport} onChanged={props.onChanged} />
+              <DeleteSection api={props.api} file={file} onDeleted={props.onDeleted} />
             </>
-          )}
-        </dl>
-        <LinkSection api={props.api} file={file} />
-        {props.canWrite ? (
-          <>
-            <EditSection api={props.api} file={file} onChanged={props.onChanged} />
-            <ReplaceSection file={file} transport={props.transport} onChanged={props.onChanged} />
-            <DeleteSection api={props.api} file={file} onDeleted={props.onDeleted} />
-          </>
-        ) : null}
+          ) : null}
+        </div>
       </div>
     </dialog>
   );
