@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// The functions passed to `evaluate` run in the page: they see the DOM.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
