@@ -1,5 +1,3 @@
-/// <reference lib="dom" />
-// The functions passed to `evaluate` run in the page: they see the DOM.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -15,6 +13,37 @@ const SIZE_LIMIT = 150_000;
 const ALLOWED = ['image/*', 'application/pdf', 'text/plain'];
 const AXE = require.resolve('axe-core/axe.min.js');
 const DOCS = join(__dirname, '..', 'docs');
+
+/**
+ * What the functions passed to `evaluate` use of the page (they run in Chromium; the tests are type-checked without
+ * the DOM library, whose globals would clash with Node's). Each function says `const w = globalThis as unknown as
+ * PageGlobals` in its own body, since only the function's source travels to the page.
+ */
+interface PageNode {
+  textContent: string | null;
+  dataset: Record<string, string | undefined>;
+  value: number;
+  complete: boolean;
+  naturalWidth: number;
+  querySelector(selector: string): PageNode | null;
+  closest(selector: string): PageNode | null;
+}
+interface PageGlobals {
+  document: {
+    querySelectorAll(selector: string): Iterable<PageNode> & { length: number };
+    querySelector(selector: string): PageNode | null;
+    activeElement: PageNode | null;
+    documentElement: { scrollWidth: number };
+  };
+  navigator: { clipboard: { readText(): Promise<string> } };
+  setInterval(run: () => void, ms: number): unknown;
+  DataTransfer: new () => { items: { add(file: unknown): void } };
+  File: new (parts: string[], name: string, options: { type: string }) => unknown;
+  progressSeen: Record<string, number[]>;
+  sessionStorage: Record<string, string>;
+  localStorage: Record<string, string>;
+  axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> };
+}
 
 interface Entity {
   id: number;
@@ -84,13 +113,7 @@ async function names(server: TestServer): Promise<string[]> {
 async function axeViolations(tab: Page): Promise<Array<{ id: string; impact: string; nodes: string[] }>> {
   await tab.addScriptTag({ path: AXE });
   return tab.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }).axe;
-    interface AxeViolation {
-      id: string;
-      impact: string;
-      nodes: Array<{ target: string[] }>;
-    }
-    const { violations } = await axe.run();
+    const { violations } = await (globalThis as unknown as PageGlobals).axe.run();
     return violations
       .filter((v) => v.impact === 'serious' || v.impact === 'critical')
       .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) }));
@@ -118,7 +141,8 @@ async function gridShows(tab: Page, expected: string[]): Promise<void> {
   await tab
     .waitForFunction(
       (want) => {
-        const shown = [...document.querySelectorAll('.grid .card .name')].map((n) => n.textContent).sort();
+        const w = globalThis as unknown as PageGlobals;
+        const shown = [...w.document.querySelectorAll('.grid .card .name')].map((n) => n.textContent).sort();
         return JSON.stringify(shown) === JSON.stringify(want);
       },
       sorted,
@@ -190,8 +214,11 @@ if (chromiumAvailable('the media library browser tests')) {
       await tab.getByText('The server did not accept this token').waitFor();
 
       await signIn(tab, server, FULL);
-      expect(await tab.evaluate(() => Object.values(sessionStorage))).toEqual([FULL]);
-      expect(await tab.evaluate(() => Object.values(localStorage))).toEqual([]);
+      const stored = () => {
+        const w = globalThis as unknown as PageGlobals;
+        return { session: Object.values(w.sessionStorage), local: Object.values(w.localStorage) };
+      };
+      expect(await tab.evaluate(stored)).toEqual({ session: [FULL], local: [] });
       expect((await context.cookies()).length).toBe(0);
       await tab.reload();
       await gridShows(tab, seeded);
@@ -214,9 +241,10 @@ if (chromiumAvailable('the media library browser tests')) {
       });
       await tab.evaluate(() => {
         const seen: Record<string, number[]> = {};
-        (globalThis as unknown as { progressSeen: typeof seen }).progressSeen = seen;
-        setInterval(() => {
-          for (const item of document.querySelectorAll<HTMLElement>('li.upload')) {
+        const w = globalThis as unknown as PageGlobals;
+        w.progressSeen = seen;
+        w.setInterval(() => {
+          for (const item of w.document.querySelectorAll('li.upload')) {
             const name = item.dataset.uploadName!;
             const value = item.querySelector('progress')!.value;
             const list = seen[name] ?? [];
@@ -259,9 +287,7 @@ if (chromiumAvailable('the media library browser tests')) {
       expect(await upload(tab, 'data.bin').locator('.upload-error').textContent()).toBe(error.message);
       expect(await upload(tab, 'photo.png').locator('.upload-error').count()).toBe(0);
 
-      const seen = await tab.evaluate(
-        () => (globalThis as unknown as { progressSeen: Record<string, number[]> }).progressSeen,
-      );
+      const seen = await tab.evaluate(() => (globalThis as unknown as PageGlobals).progressSeen);
       expect(seen['photo.png']![0]).toBe(0);
       expect(seen['photo.png']!.at(-1)).toBe(100);
       expect(seen['photo.png']!.some((v) => v > 0 && v < 100)).toBe(true);
@@ -285,7 +311,9 @@ if (chromiumAvailable('the media library browser tests')) {
       ]);
       await tab.waitForFunction(
         () =>
-          (document.querySelector('li.upload[data-upload-name="slow.txt"] progress') as HTMLProgressElement)?.value > 0,
+          ((globalThis as unknown as PageGlobals).document.querySelector(
+            'li.upload[data-upload-name="slow.txt"] progress',
+          )?.value ?? 0) > 0,
       );
       await tab.getByRole('button', { name: 'Cancel upload of slow.txt' }).click();
       await upload(tab, 'slow.txt').and(tab.locator('.upload-cancelled')).waitFor();
@@ -301,8 +329,9 @@ if (chromiumAvailable('the media library browser tests')) {
     test('a file dropped on the page is uploaded', async () => {
       const notes = text(20, 'notes').toString();
       const dataTransfer = await tab.evaluateHandle((content) => {
-        const transfer = new DataTransfer();
-        transfer.items.add(new File([content], 'notes.txt', { type: 'text/plain' }));
+        const w = globalThis as unknown as PageGlobals;
+        const transfer = new w.DataTransfer();
+        transfer.items.add(new w.File([content], 'notes.txt', { type: 'text/plain' }));
         return transfer;
       }, notes);
       const zone = tab.getByTestId('dropzone');
@@ -320,9 +349,9 @@ if (chromiumAvailable('the media library browser tests')) {
       const img = card(tab, 'photo.png').locator('img');
       expect(await img.getAttribute('src')).toBe(photo.formats!.thumbnail!.url);
       await tab.waitForFunction(() =>
-        [...document.querySelectorAll<HTMLImageElement>('.grid img')].every((i) => i.complete),
+        [...(globalThis as unknown as PageGlobals).document.querySelectorAll('.grid img')].every((i) => i.complete),
       );
-      expect(await img.evaluate((i: HTMLImageElement) => i.naturalWidth)).toBeGreaterThan(0);
+      expect(await img.evaluate((i: PageNode) => i.naturalWidth)).toBeGreaterThan(0);
       // The PDF has no picture: a tile names its type.
       expect(await card(tab, 'doc.pdf').locator('.tile').textContent()).toBe('PDF');
     });
@@ -346,7 +375,9 @@ if (chromiumAvailable('the media library browser tests')) {
       // Sorting by name, in the list view: its rows come in the server's order.
       await tab.getByLabel('Sort').selectOption('name:asc');
       await tab.getByLabel('List').check();
-      await tab.waitForFunction(() => document.querySelectorAll('.files-table tbody tr').length === 7);
+      await tab.waitForFunction(
+        () => (globalThis as unknown as PageGlobals).document.querySelectorAll('.files-table tbody tr').length === 7,
+      );
       const rows = await tab.locator('.files-table tbody th .name').allTextContents();
       expect(rows).toEqual([...seeded, 'photo.png', 'doc.pdf', 'notes.txt'].sort());
       expect(await tab.locator('.files-table tbody tr:has-text("photo.png") td').allTextContents()).toEqual(
@@ -361,7 +392,7 @@ if (chromiumAvailable('the media library browser tests')) {
       await tab.getByRole('button', { name: 'Clear finished' }).click();
       await gridShows(tab, [...seeded, 'photo.png', 'doc.pdf', 'notes.txt']);
       await tab.waitForFunction(() =>
-        [...document.querySelectorAll<HTMLImageElement>('.grid img')].every((i) => i.complete),
+        [...(globalThis as unknown as PageGlobals).document.querySelectorAll('.grid img')].every((i) => i.complete),
       );
       expect(await axeViolations(tab)).toEqual([]);
       await screenshot(tab, 'media-grid.png');
@@ -395,7 +426,9 @@ if (chromiumAvailable('the media library browser tests')) {
       await panel.waitFor();
       // The text preview shows the start of the file.
       await panel.getByText('1: notes lorem ipsum').waitFor();
-      expect(await tab.evaluate(() => document.activeElement?.closest('dialog') !== null)).toBe(true);
+      const focusInDialog = () =>
+        (globalThis as unknown as PageGlobals).document.activeElement?.closest('dialog') !== null;
+      expect(await tab.evaluate(focusInDialog)).toBe(true);
       await tab.keyboard.press('Escape');
       await panel.waitFor({ state: 'hidden' });
     });
@@ -423,8 +456,8 @@ if (chromiumAvailable('the media library browser tests')) {
 
     test('a narrow window keeps everything on screen', async () => {
       await tab.setViewportSize({ width: 380, height: 760 });
-      await tab.waitForFunction(() => document.documentElement.scrollWidth <= window.innerWidth);
-      expect(await tab.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(380);
+      const pageWidth = () => (globalThis as unknown as PageGlobals).document.documentElement.scrollWidth;
+      expect(await tab.evaluate(pageWidth)).toBeLessThanOrEqual(380);
       await card(tab, 'photo.png').getByRole('button').click();
       const panel = tab.getByRole('dialog', { name: 'photo.png' });
       const box = (await panel.boundingBox())!;
@@ -503,7 +536,7 @@ if (chromiumAvailable('the media library browser tests')) {
 
         await panel.getByRole('button', { name: 'Copy link' }).click();
         await panel.getByText('Link copied').waitFor();
-        const copied = await tab.evaluate(() => navigator.clipboard.readText());
+        const copied = await tab.evaluate(() => (globalThis as unknown as PageGlobals).navigator.clipboard.readText());
         expect(copied).toMatch(/[?&]signature=/);
         const served = await fetch(copied);
         expect(served.status).toBe(200);
