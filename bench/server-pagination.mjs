@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fillFiles } from './files-rows.mjs';
 
 const server = new URL('../packages/upload-server/', import.meta.url);
 const load = async (path) => {
@@ -40,46 +41,6 @@ const LAST_PAGE = Math.ceil(ROWS / PAGE_SIZE);
 const PAGES = [1, Math.min(2000, LAST_PAGE), LAST_PAGE];
 const SORTS = [null, 'createdAt:desc', 'name:asc'];
 const PG_URL = process.env.PG_TEST_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-function row(i) {
-  const mimes = ['image/jpeg', 'image/png', 'application/pdf', 'text/plain', 'video/mp4'];
-  const hex = ((i * 2654435761) >>> 0).toString(16).padStart(8, '0');
-  const at = new Date(Date.UTC(2024, 0, 1) + i * 60_000).toISOString();
-  return {
-    document_id: `d${hex}${i.toString(36).padStart(6, '0')}`,
-    name: `file-${hex}.jpg`,
-    alternative_text: null,
-    caption: i % 3 === 0 ? null : `caption ${i}`,
-    width: 100 + (i % 1900),
-    height: 100 + (i % 1000),
-    formats: null,
-    hash: `h${hex}${i}`,
-    ext: '.jpg',
-    mime: mimes[i % mimes.length],
-    size: (i % 5000) / 10,
-    size_in_bytes: (i % 5000) * 100,
-    url: `/uploads/file-${hex}.jpg`,
-    preview_url: null,
-    provider: 'local',
-    provider_metadata: null,
-    folder_path: '/',
-    object_key: `file-${hex}_${i}.jpg`,
-    secret_hash: null,
-    created_at: at,
-    updated_at: at,
-  };
-}
-
-async function fill(db) {
-  const batch = 1000;
-  await db.transaction().execute(async (trx) => {
-    for (let start = 0; start < ROWS; start += batch) {
-      const values = [];
-      for (let i = start; i < Math.min(start + batch, ROWS); i++) values.push(row(i));
-      await trx.insertInto('files').values(values).execute();
-    }
-  });
-}
 
 async function median(run) {
   await run(); // warm the cache and the statement
@@ -178,7 +139,7 @@ const dir = await mkdtemp(join(tmpdir(), 'bench-pagination-'));
 try {
   const sqlite = await openDatabase({ url: join(dir, 'bench.db'), dataDir: dir });
   let start = performance.now();
-  await fill(sqlite.db);
+  await fillFiles(sqlite.db, ROWS);
   console.log(`SQLite: inserted ${ROWS} rows in ${((performance.now() - start) / 1000).toFixed(1)} s`);
   await sql`ANALYZE`.execute(sqlite.db);
   report('SQLite', await measure(sqlite));
@@ -199,7 +160,7 @@ try {
   if (postgres) {
     try {
       start = performance.now();
-      await fill(postgres.db);
+      await fillFiles(postgres.db, ROWS);
       console.log(`\nPostgreSQL: inserted ${ROWS} rows in ${((performance.now() - start) / 1000).toFixed(1)} s`);
       // What autovacuum does on its own after this many inserts; index-only scans rely on the visibility map.
       await sql`VACUUM ANALYZE files`.execute(postgres.db);
