@@ -7,27 +7,15 @@
 // Options (environment): BENCH_ROWS (default 100000), BENCH_BASE_ROWS (default 1000), BENCH_RUNS (default 15),
 // PG_TEST_URL (default postgres://postgres@127.0.0.1:5432/test; skipped with a line when unreachable).
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fillFiles } from './files-rows.mjs';
+import { explain, median, printTable } from './measure.mjs';
+import { loadServer, serverRequire } from './server-modules.mjs';
 
-const server = new URL('../packages/upload-server/', import.meta.url);
-const load = async (path) => {
-  try {
-    return await import(new URL(path, server).href);
-  } catch (error) {
-    console.error(
-      `Cannot load ${path} from upload-server: build it first (pnpm exec turbo run build --filter=upload-server...).`,
-    );
-    throw error;
-  }
-};
-const { buildApp, parseConfig, openDatabase } = await load('dist/index.js');
+const { buildApp, parseConfig, openDatabase } = await loadServer('dist/index.js');
 
-const { parseListQuery, applyListQuery, FILE_QUERY_COLUMNS } = await load('dist/query/index.js');
-const serverRequire = createRequire(new URL('package.json', server));
+const { parseListQuery, applyListQuery, FILE_QUERY_COLUMNS } = await loadServer('dist/query/index.js');
 const { sql } = serverRequire('kysely');
 const qs = serverRequire('qs');
 
@@ -63,18 +51,6 @@ const REQUESTS = [
   ],
 ];
 
-async function median(run) {
-  await run(); // warm the cache and the statements
-  const times = [];
-  for (let i = 0; i < RUNS; i++) {
-    const start = performance.now();
-    await run();
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
-}
-
 /** Fills a database with `rows` rows, starts the server on it, and times each request. */
 async function measure(label, database, rows) {
   await fillFiles(database.db, rows);
@@ -87,11 +63,13 @@ async function measure(label, database, rows) {
   const app = await buildApp(config, { logger: false });
   const times = {};
   try {
+    // Warm the route and the JIT first, so the first request timed is not the process's first.
+    for (let i = 0; i < 50; i++) await app.inject({ method: 'GET', url: `/api/upload/files/page?${REQUESTS[0][1]}` });
     for (const [name, query] of REQUESTS) {
       const url = `/api/upload/files/page?${typeof query === 'function' ? query(rows) : query}`;
       const check = await app.inject({ method: 'GET', url });
       if (check.statusCode !== 200) throw new Error(`${label} ${name}: ${check.statusCode} ${check.body}`);
-      times[name] = await median(() => app.inject({ method: 'GET', url }));
+      times[name] = await median(() => app.inject({ method: 'GET', url }), RUNS);
     }
   } finally {
     await app.close();
@@ -109,13 +87,7 @@ async function plans(database) {
       columns: FILE_QUERY_COLUMNS,
       maxPageSize: 100,
     });
-    const compiled = builder.compile();
-    const explain =
-      database.dialect === 'sqlite'
-        ? sql`EXPLAIN QUERY PLAN ${sql.raw(compiled.sql)}`
-        : sql`EXPLAIN ${sql.raw(compiled.sql)}`;
-    const result = await database.db.executeQuery({ ...explain.compile(database.db), parameters: compiled.parameters });
-    lines.push(`  ${name}: ${result.rows.map((r) => (r.detail ?? r['QUERY PLAN']).trim()).join(' | ')}`);
+    lines.push(`  ${name}: ${await explain(database, builder.compile())}`);
   }
   return lines;
 }
@@ -127,8 +99,7 @@ function report(label, base, big) {
   for (const [name] of REQUESTS) {
     lines.push([name, base[name].toFixed(2), big[name].toFixed(2), `${(big[name] / base[name]).toFixed(1)}x`]);
   }
-  const widths = head.map((_, i) => Math.max(...lines.map((l) => String(l[i]).length)));
-  for (const l of lines) console.log(l.map((cell, i) => String(cell).padEnd(widths[i])).join('  '));
+  printTable(lines);
 }
 
 async function sqliteDatabase(dir, name) {

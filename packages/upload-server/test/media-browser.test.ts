@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { CHROMIUM, CHROMIUM_FLAGS, chromiumAvailable } from './helpers/chromium.js';
 import { form } from './helpers/http.js';
@@ -153,6 +153,25 @@ async function gridShows(tab: Page, expected: string[]): Promise<void> {
     });
 }
 
+const devtools = new WeakMap<Page, CDPSession>();
+
+/** Limits the page's upload speed (bytes per second; -1 lifts the limit), so progress can be seen between 0 and 100. */
+async function throttleUploads(context: BrowserContext, tab: Page, bytesPerSecond: number): Promise<void> {
+  // One DevTools session per page: a second one's setting would not replace the first's.
+  let cdp = devtools.get(tab);
+  if (!cdp) {
+    cdp = await context.newCDPSession(tab);
+    await cdp.send('Network.enable');
+    devtools.set(tab, cdp);
+  }
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: bytesPerSecond,
+  });
+}
+
 async function signIn(tab: Page, server: TestServer, token: string): Promise<void> {
   await tab.goto(`${server.url}/`);
   await tab.getByLabel('API token').fill(token);
@@ -230,15 +249,7 @@ if (chromiumAvailable('the media library browser tests')) {
       const big = text(3000, 'big'); // over SIZE_LIMIT
       const binary = Buffer.from(Array.from({ length: 4096 }, (_, i) => i % 256)); // no allowed type
       expect(big.length).toBeGreaterThan(SIZE_LIMIT);
-      // Slow the upload link, so each file's progress can be seen between 0 and 100.
-      const cdp = await context.newCDPSession(tab);
-      await cdp.send('Network.enable');
-      await cdp.send('Network.emulateNetworkConditions', {
-        offline: false,
-        latency: 0,
-        downloadThroughput: -1,
-        uploadThroughput: 256 * 1024,
-      });
+      await throttleUploads(context, tab, 256 * 1024);
       await tab.evaluate(() => {
         const seen: Record<string, number[]> = {};
         const w = globalThis as unknown as PageGlobals;
@@ -266,12 +277,7 @@ if (chromiumAvailable('the media library browser tests')) {
       for (const name of ['big.txt', 'data.bin']) {
         await upload(tab, name).and(tab.locator('.upload-failed')).waitFor({ timeout: 30_000 });
       }
-      await cdp.send('Network.emulateNetworkConditions', {
-        offline: false,
-        latency: 0,
-        downloadThroughput: -1,
-        uploadThroughput: -1,
-      });
+      await throttleUploads(context, tab, -1);
 
       // The server's own messages, next to the file they are about.
       expect(await upload(tab, 'big.txt').locator('.upload-error').textContent()).toBe(
@@ -298,14 +304,7 @@ if (chromiumAvailable('the media library browser tests')) {
     });
 
     test('an upload can be cancelled, and leaves no file behind', async () => {
-      const cdp = await context.newCDPSession(tab);
-      await cdp.send('Network.enable');
-      await cdp.send('Network.emulateNetworkConditions', {
-        offline: false,
-        latency: 0,
-        downloadThroughput: -1,
-        uploadThroughput: 16 * 1024,
-      });
+      await throttleUploads(context, tab, 16 * 1024);
       await tab.setInputFiles('#file-picker', [
         { name: 'slow.txt', mimeType: 'text/plain', buffer: text(1200, 'slow') },
       ]);
@@ -317,12 +316,7 @@ if (chromiumAvailable('the media library browser tests')) {
       );
       await tab.getByRole('button', { name: 'Cancel upload of slow.txt' }).click();
       await upload(tab, 'slow.txt').and(tab.locator('.upload-cancelled')).waitFor();
-      await cdp.send('Network.emulateNetworkConditions', {
-        offline: false,
-        latency: 0,
-        downloadThroughput: -1,
-        uploadThroughput: -1,
-      });
+      await throttleUploads(context, tab, -1);
       expect(await names(server)).not.toContain('slow.txt');
     });
 

@@ -155,7 +155,13 @@ export function App() {
             {listError}
           </p>
         ) : null}
-        <Browser files={files} view={view} loading={loading} onOpen={setSelected} />
+        <Browser
+          files={files}
+          view={view}
+          loading={loading}
+          filtered={query.search.trim() !== '' || query.type !== 'all'}
+          onOpen={setSelected}
+        />
         {pagination ? <Pager pagination={pagination} onPage={(page) => setQuery((q) => ({ ...q, page }))} /> : null}
       </main>
       {selected ? (

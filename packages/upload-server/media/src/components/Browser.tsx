@@ -16,9 +16,17 @@ function Preview(props: { file: FileEntity }) {
   return thumb ? <img src={thumb} alt="" loading="lazy" decoding="async" /> : <TypeTile file={props.file} />;
 }
 
-export function Browser(props: { files: FileEntity[]; view: View; loading: boolean; onOpen(file: FileEntity): void }) {
+export function Browser(props: {
+  files: FileEntity[];
+  view: View;
+  loading: boolean;
+  /** A search or type filter is set: an empty answer means "none match", not "none yet". */
+  filtered: boolean;
+  onOpen(file: FileEntity): void;
+}) {
   if (props.files.length === 0) {
-    return <p class="empty">{props.loading ? 'Loading…' : 'No files match.'}</p>;
+    const none = props.filtered ? 'No files match.' : 'No files yet.';
+    return <p class="empty">{props.loading ? 'Loading…' : none}</p>;
   }
   if (props.view === 'list') {
     return (
