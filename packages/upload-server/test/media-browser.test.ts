@@ -495,6 +495,39 @@ if (chromiumAvailable('the media library browser tests')) {
       });
       expect(refused.status).toBe(403);
     });
+
+    test('replace gives a file new content under the same id, and the grid shows it', async () => {
+      const [before] = (await api<Entity[]>(server, '/api/upload/files?filters[name][$eq]=lagoon.jpg')) as [Entity];
+      const replacement = await picture('#111111', '#eeeeee', 'png', 300, 300);
+      await card(tab, 'lagoon.jpg').getByRole('button').click();
+      const panel = tab.getByRole('dialog', { name: 'lagoon.jpg' });
+      await panel.waitFor();
+      await panel.locator('#replace-picker').setInputFiles({
+        name: 'lagoon-v2.png',
+        mimeType: 'image/png',
+        buffer: replacement,
+      });
+      // The server names the file after its new content, as Strapi does; the id stays.
+      const renamed = tab.getByRole('dialog', { name: 'lagoon-v2.png' });
+      await renamed.getByText('Replaced', { exact: true }).waitFor();
+      const after = await api<Entity>(server, `/api/upload/files/${before.id}`);
+      expect(after.mime).toBe('image/png');
+      expect(after.name).toBe('lagoon-v2.png');
+      expect(after.url).not.toBe(before.url);
+      const served = await fetch(new URL(after.url, server.url));
+      expect(Buffer.from(await served.arrayBuffer()).equals(replacement)).toBe(true);
+      // The panel and the grid show the new content.
+      expect(await renamed.locator('dd').first().textContent()).toBe('image/png');
+      await tab.keyboard.press('Escape');
+      await renamed.waitFor({ state: 'hidden' });
+      await tab.waitForFunction(
+        (url) =>
+          [...(globalThis as unknown as PageGlobals).document.querySelectorAll('.grid img')].some((i) =>
+            (i as unknown as { src: string }).src.endsWith(url),
+          ),
+        after.formats!.thumbnail!.url,
+      );
+    });
   });
 
   describe('the media library page over private storage', () => {
