@@ -457,7 +457,8 @@ if (chromiumAvailable('the media library browser tests')) {
       const box = (await panel.boundingBox())!;
       expect(box.x).toBeGreaterThanOrEqual(0);
       expect(box.x + box.width).toBeLessThanOrEqual(380);
-      await tab.keyboard.press('Escape');
+      await panel.getByRole('button', { name: 'Close the file panel' }).click();
+      await panel.waitFor({ state: 'hidden' });
       await tab.setViewportSize({ width: 1100, height: 760 });
     });
 

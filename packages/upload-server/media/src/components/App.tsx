@@ -38,6 +38,11 @@ export function App() {
   const [reloads, setReloads] = useState(0);
   const [announcement, setAnnouncement] = useState('');
   const reload = useCallback(() => setReloads((n) => n + 1), []);
+  // Stable, so the search box's pause timer is not restarted by every render (upload progress renders often).
+  const change = useCallback(
+    (next: Partial<ListQuery>) => setQuery((current) => ({ ...current, page: 1, ...next }) as ListQuery),
+    [],
+  );
 
   const checkAccess = useCallback(async () => {
     try {
@@ -122,7 +127,6 @@ export function App() {
   if (access === 'none') return <SignIn onSignIn={signIn} error={signInError} />;
 
   const canWrite = access === 'write';
-  const change = (next: Partial<ListQuery>) => setQuery((current) => ({ ...current, page: 1, ...next }) as ListQuery);
 
   return (
     <div class="layout">

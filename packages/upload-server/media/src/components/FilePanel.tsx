@@ -30,7 +30,15 @@ function LinkSection(props: { api: Api; file: FileEntity }) {
         current = await props.api.one(file.id);
         setFile(current);
       }
-      await navigator.clipboard.writeText(absolute(current.url));
+      const link = absolute(current.url);
+      if (navigator.clipboard) {
+        await navigator.clipboard.writeText(link);
+      } else {
+        // Outside a secure context (plain http on another host) there is no Clipboard API: copy the selection.
+        const field = document.getElementById('file-url') as HTMLInputElement | null;
+        field?.select();
+        if (!document.execCommand('copy')) throw new Error('the browser refused');
+      }
       setStatus('Link copied');
     } catch (error) {
       setStatus(`Could not copy: ${(error as Error).message}. Select the link and copy it.`);
@@ -269,7 +277,7 @@ export function FilePanel(props: {
     <dialog ref={dialog} class="panel" aria-labelledby="panel-title" onClose={props.onClose}>
       <header class="panel-head">
         <h2 id="panel-title">{file.name}</h2>
-        <button type="button" class="small" onClick={props.onClose} aria-label="Close the file panel">
+        <button type="button" class="small" onClick={() => dialog.current?.close()} aria-label="Close the file panel">
           Close
         </button>
       </header>
