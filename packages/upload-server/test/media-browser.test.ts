@@ -532,7 +532,7 @@ if (chromiumAvailable('the media library browser tests')) {
   });
 
   describe('the media library page over private storage', () => {
-    test('the panel gives a signed URL with its expiry, and the URL serves the file', async () => {
+    test('the panel gives a signed URL with its expiry, the URL serves the file, and a PDF shows', async () => {
       const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
       const server = await startServer({ config: { provider: { name: 'local', options: { private: true } } } });
       try {
@@ -569,6 +569,22 @@ if (chromiumAvailable('the media library browser tests')) {
         const served = await fetch(copied);
         expect(served.status).toBe(200);
         expect(Buffer.from(await served.arrayBuffer()).equals(png)).toBe(true);
+        await tab.keyboard.press('Escape');
+        await panel.waitFor({ state: 'hidden' });
+
+        // A PDF is served as an attachment, so the panel shows it from a blob: URL, which the page's policy allows.
+        const refusals: string[] = [];
+        tab.on('console', (m) => m.text().includes('Content Security Policy') && refusals.push(m.text()));
+        await fetch(`${server.url}/api/upload`, {
+          method: 'POST',
+          body: form([{ filename: 'private.pdf', type: 'application/pdf', content: pdf('Private') }]),
+        });
+        await tab.reload();
+        await gridShows(tab, ['private.png', 'private.pdf']);
+        await card(tab, 'private.pdf').getByRole('button').click();
+        const pdfPanel = tab.getByRole('dialog', { name: 'private.pdf' });
+        await pdfPanel.locator('object[type="application/pdf"][data^="blob:"]').waitFor();
+        expect(refusals).toEqual([]);
         await context.close();
       } finally {
         await browser.close();

@@ -131,7 +131,9 @@ function EditSection(props: { api: Api; file: FileEntity; onChanged(file: FileEn
         aria-describedby="edit-alt-hint"
       />
       <p id="edit-alt-hint" class="hint">
-        What the picture shows, for people who cannot see it.
+        {file.mime.startsWith('image/')
+          ? 'What the picture shows, for people who cannot see it.'
+          : 'A short description, for people who cannot open the file.'}
       </p>
       <label for="edit-caption">Caption</label>
       <textarea id="edit-caption" rows={2} value={caption} onInput={(event) => setCaption(event.currentTarget.value)} />
@@ -176,7 +178,9 @@ function ReplaceSection(props: { file: FileEntity; transport: UploadTransport; o
   return (
     <section class="panel-section" aria-labelledby="replace-title">
       <h3 id="replace-title">Replace the file</h3>
-      <p class="hint">Same id and links; the old content and its formats are removed.</p>
+      <p class="hint">
+        The file keeps its id and its links to entries; it takes the new file's name, and the old content is removed.
+      </p>
       <input
         id="replace-picker"
         class="visually-hidden"

@@ -12,8 +12,8 @@ export const MEDIA_PATH = '/media';
 const PAGE_DIR = join(fileURLToPath(new URL('../../../', import.meta.url)), 'dist', 'media');
 
 /**
- * The page may run only its own script; pictures, media and PDFs come from wherever the provider keeps them (S3, a
- * CDN…), and `connect-src` lets the text preview read them.
+ * The page may run only its own script; pictures and media come from wherever the provider keeps them (S3, a CDN…),
+ * and `connect-src` lets the text and PDF previews read them.
  */
 const PAGE_POLICY = [
   "default-src 'self'",
@@ -21,7 +21,9 @@ const PAGE_POLICY = [
   "style-src 'self'",
   'img-src * data: blob:',
   'media-src *',
-  'object-src *',
+  // PDFs are shown from a blob: URL of the page (see the page's PdfPreview).
+  "object-src 'self' blob:",
+  "frame-src 'self' blob:",
   "connect-src 'self' *",
   "base-uri 'none'",
   "form-action 'none'",
