@@ -32,6 +32,11 @@ export interface LocalProvider extends UploadProvider {
   stat(file: StoredRef): Promise<ObjectInfo | null>;
   read(file: StoredRef, range?: { start: number; end?: number }): Promise<Readable>;
   close(): Promise<void>;
+  /**
+   * Removes the temporary files of uploads that a dead process left in the root, once older than `olderThan`;
+   * never objects, never files the provider did not name. Resolves with how many files went.
+   */
+  cleanup(opts: { olderThan: Date }): Promise<{ removed: number }>;
 }
 
 const CAPABILITIES: Capabilities = Object.freeze({
@@ -252,6 +257,16 @@ function createLocalProvider(options: ResolvedLocalOptions): LocalProvider {
         return Readable.from([]);
       }
       return file.handle.createReadStream({ start, end, autoClose: true });
+    },
+
+    async cleanup(opts) {
+      const olderThan = opts?.olderThan;
+      if (!(olderThan instanceof Date) || Number.isNaN(olderThan.getTime())) {
+        throw invalid(`cleanup needs "olderThan" as a valid Date, got ${String(olderThan)}`);
+      }
+      const removed = await store.cleanup(olderThan);
+      debug('cleanup', { olderThan: olderThan.toISOString(), removed });
+      return { removed };
     },
 
     async close() {
