@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DirectUpload } from 'upload-provider';
-import { filesUnder, type Harness, multipartBody, type RawResponse, rawRequest, startHarness } from './helpers.js';
+import {
+  filesUnder,
+  type Harness,
+  multipartBody,
+  type RawResponse,
+  rawRequest,
+  removeObjects,
+  startHarness,
+} from './helpers.js';
 
 // How the handler reads the multipart bodies browsers send: what a form parser must get right, on the wire.
 let h: Harness;
@@ -10,10 +18,7 @@ beforeAll(async () => {
   h = await startHarness();
 });
 afterAll(() => h.close());
-afterEach(async () => {
-  for (const file of filesUnder(h.root))
-    if (!file.startsWith('.upload-provider-local')) await h.provider.delete({ key: file });
-});
+afterEach(() => removeObjects(h));
 
 const BOUNDARY = 'XyZ-boundary-0123';
 const fieldsOf = (du: DirectUpload) => Object.entries(du.fields).map(([name, value]) => ({ name, value }));

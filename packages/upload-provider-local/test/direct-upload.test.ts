@@ -3,7 +3,16 @@ import { request } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DirectUpload } from 'upload-provider';
 import { localProvider } from '../src/index.js';
-import { filesUnder, type Harness, multipartBody, rawRequest, SECRET, sleep, startHarness } from './helpers.js';
+import {
+  filesUnder,
+  type Harness,
+  multipartBody,
+  rawRequest,
+  removeObjects,
+  SECRET,
+  sleep,
+  startHarness,
+} from './helpers.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -11,10 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 // Every case stores at most under its own key; afterwards the root must hold exactly what succeeded.
-afterEach(async () => {
-  for (const file of filesUnder(h.root))
-    if (!file.startsWith('.upload-provider-local')) await h.provider.delete({ key: file });
-});
+afterEach(() => removeObjects(h));
 
 /** Posts the credentials' fields (with overrides), then the file, as a browser's FormData does. */
 function post(du: DirectUpload, bytes: Uint8Array, type: string, override: Record<string, string> = {}) {
