@@ -5,8 +5,11 @@ import type { LocalInternals } from './internals.js';
 import { HttpError, sendJson } from './respond.js';
 import { decodePolicy, mimeAllowed, type UploadPolicy, verifyPolicy } from './signing.js';
 
-/** What a form may hold besides its file: a policy, its signature, the key and a type fit easily. */
-const LIMITS = { fieldSize: 64 * 1024, fields: 64, files: 1 } as const;
+/**
+ * What a form may hold besides its file: a policy, its signature, the key and a type fit easily. `parts` bounds what
+ * busboy skips without a word (parts with no Content-Disposition), so no body is read on and on for nothing.
+ */
+const LIMITS = { fieldSize: 64 * 1024, fields: 64, files: 1, parts: 128 } as const;
 
 /**
  * Reads one signed form POST with busboy: fields, then the file, streamed to disk and checked against every policy
@@ -52,6 +55,9 @@ export async function receiveUpload(internals: LocalInternals, req: IncomingMess
     });
     parser.on('fieldsLimit', () =>
       settle(new HttpError(400, 'INVALID_INPUT', `the form has more than ${LIMITS.fields} fields`)),
+    );
+    parser.on('partsLimit', () =>
+      settle(new HttpError(400, 'INVALID_INPUT', `the form has more than ${LIMITS.parts} parts`)),
     );
     parser.on('file', (name: string | undefined, stream: Readable, info) => {
       // Destroying the parser fails this stream too; the write (if any) sees that through its pipeline.

@@ -128,7 +128,7 @@ describe('direct-upload forms', () => {
     expect(filesUnder(h.root)).toEqual([]);
   });
 
-  it('refuses parts without a name, malformed part headers, bodies without the boundary and too many fields', async () => {
+  it('refuses parts without a name, malformed part headers, bodies without the boundary, too many fields or parts', async () => {
     const cases: Array<[string, Buffer, RegExp]> = [
       ['no name', Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data\r\n\r\nx\r\n--${BOUNDARY}--`), /name/],
       ['bad header', Buffer.from(`--${BOUNDARY}\r\nnonsense\r\n\r\nx\r\n--${BOUNDARY}--`), /malformed|header/i],
@@ -140,6 +140,11 @@ describe('direct-upload forms', () => {
           BOUNDARY,
         ).body,
         /more than 64 fields/,
+      ],
+      [
+        'endless parts without a name',
+        Buffer.from(`--${BOUNDARY}\r\nX-Nothing: here\r\n\r\nx\r\n`.repeat(200) + `--${BOUNDARY}--\r\n`),
+        /more than 128 parts/,
       ],
     ];
     for (const [what, body, message] of cases) {
