@@ -93,10 +93,12 @@ export function decodePolicy(encodedPolicy: string): UploadPolicy | null {
   }
 }
 
-/** True when `mime` (parameters ignored, case-insensitive) is allowed by `allowed` (`image/png` or `image/*`). */
+// True when `mime` (parameters ignored, case-insensitive) is allowed by `allowed`: a type (`image/png`), a family
+// (`image/*`), or any type at all (`*/*`).
 export function mimeAllowed(allowed: string, mime: string): boolean {
   const essence = mime.split(';')[0]!.trim().toLowerCase();
   const want = allowed.split(';')[0]!.trim().toLowerCase();
+  if (want === '*/*') return /^[^/\s]+\/[^/\s]+$/.test(essence);
   if (want.endsWith('/*')) return essence.startsWith(want.slice(0, -1)) && essence.length > want.length - 1;
   return essence === want;
 }

@@ -16,7 +16,7 @@ import {
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { assertDeclaredSize, ByteCounter, joinKey, ProviderError, toProviderError } from 'upload-provider';
+import { ByteCounter, joinKey, ProviderError, toProviderError } from 'upload-provider';
 
 /** The provider's own folder inside the root: temporary files and metadata sidecars. Never a key, never served. */
 export const INTERNAL_DIR = '.upload-provider-local';
@@ -47,8 +47,6 @@ export interface FileMeta {
 export interface WriteOptions {
   /** Refuse with `TOO_LARGE` as soon as more bytes than this arrive. */
   maxBytes?: number | undefined;
-  /** The length the caller declared: more is `TOO_LARGE`, fewer is `INTEGRITY`. */
-  declaredSize?: number | undefined;
   /** Refuse with `INVALID_INPUT` when fewer bytes than this arrive. */
   minBytes?: number | undefined;
   signal?: AbortSignal | undefined;
@@ -161,14 +159,10 @@ export class DiskStore {
     try {
       await mkdir(this.tmpDir, { recursive: true });
       if (source.errored) throw source.errored;
-      const limit = Math.min(
-        options.maxBytes ?? Number.POSITIVE_INFINITY,
-        options.declaredSize ?? Number.POSITIVE_INFINITY,
-      );
-      const counter = new ByteCounter(limit, this.provider);
+      // A declared size is held by the core's guard before the body gets here; a direct upload's cap is ours.
+      const counter = new ByteCounter(options.maxBytes, this.provider);
       const out = createWriteStream(tmp, { flags: 'wx', highWaterMark: WRITE_HIGH_WATER_MARK });
       await pipeline(source, counter, out, ...(options.signal ? [{ signal: options.signal }] : []));
-      assertDeclaredSize(counter.bytes, options.declaredSize, this.provider);
       if (options.minBytes !== undefined && counter.bytes < options.minBytes) {
         throw this.error(
           'INVALID_INPUT',

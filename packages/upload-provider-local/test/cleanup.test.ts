@@ -103,4 +103,11 @@ describe('cleanup({ olderThan })', () => {
       expect(isProviderError(error, 'INVALID_INPUT')).toBe(true);
     }
   });
+
+  it("goes through the core's guard like every other method: refused after close()", async () => {
+    await provider.close();
+    const error = await provider.cleanup({ olderThan: new Date() }).catch((e: unknown) => e);
+    expect(isProviderError(error, 'INTERNAL')).toBe(true);
+    expect((error as Error).message).toContain('after close()');
+  });
 });

@@ -117,6 +117,14 @@ describe('direct uploads', () => {
     expect((await h.provider.stat({ key: 'img/a.png' }))?.mime).toBe('image/png');
   });
 
+  it('"*/*" admits a file of any type and stores its real type', async () => {
+    const du = await h.provider.createDirectUpload({ key: 'any.pdf', mime: '*/*', maxSize: 1000 });
+    expect(du.fields['Content-Type']).toBeUndefined();
+    const res = await post(du, Buffer.from('%PDF-1.7'), 'application/pdf');
+    expect(res.status).toBe(201);
+    expect((await h.provider.stat({ key: 'any.pdf' }))?.mime).toBe('application/pdf');
+  });
+
   it('streams a multi-MiB file to disk byte for byte', async () => {
     const bytes = randomBytes(6 * 1024 * 1024 + 3);
     const du = await h.provider.createDirectUpload({
