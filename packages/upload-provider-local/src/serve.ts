@@ -6,8 +6,8 @@ import { HttpError, stripProvider } from './respond.js';
 import { verifyGrant } from './signing.js';
 import { etagOf, type OpenFile } from './store.js';
 
-// TODO(kit-core): parseRange and etagMatches repeat upload-server's files route (D53); move them into the contract
-// once its owner has landed, and import them here and in the server.
+// parseRange and etagMatches repeat upload-server's files route (D53). Their home is the contract, shared by both;
+// moving them is the contract owner's change, so they stay here until it has them.
 
 /** The byte range a `Range` header asks for: a range, `'unsatisfiable'`, or null to serve the whole file. */
 export function parseRange(header: string, size: number): { start: number; end: number } | 'unsatisfiable' | null {
