@@ -1,11 +1,7 @@
 #!/usr/bin/env node
 // create-upload-provider [dir] [--name <name>] [--yes]: writes a new provider package, then prints what to run next.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { isAbsolute, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { TemplateVersions } from './files.js';
 import { ask } from './prompt.js';
 import { ScaffoldError, scaffold } from './scaffold.js';
 
@@ -16,20 +12,6 @@ Writes a package upload-provider-<name> into dir (new or empty): a provider made
 files in a folder, its conformance test, README, tsconfig and changesets. It installs nothing.
   --name <name>  the provider's name (default: dir without "upload-provider-"); users load it as provider: '<name>'
   --yes, -y      ask nothing; use the defaults for what is not given`;
-
-function versions(): TemplateVersions {
-  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-    devDependencies: Record<string, string>;
-  };
-  const require = createRequire(import.meta.url);
-  // Inside the monorepo the ranges read `workspace:^`; the packed package carries real ones.
-  const range = (pkg: string) => {
-    const declared = manifest.devDependencies[pkg]!;
-    if (!declared.startsWith('workspace:')) return declared;
-    return `^${(require(`${pkg}/package.json`) as { version: string }).version}`;
-  };
-  return { uploadProvider: range('upload-provider'), conformance: range('upload-provider-conformance') };
-}
 
 async function main(argv: string[]): Promise<number> {
   let args: ReturnType<typeof parse>;
@@ -57,8 +39,6 @@ async function main(argv: string[]): Promise<number> {
     const result = scaffold({
       dir,
       ...(name === undefined ? {} : { name }),
-      templateDir: fileURLToPath(new URL('../template', import.meta.url)),
-      versions: versions(),
     });
     // Relative when it is below the current folder, so the printed `cd` is short; absolute otherwise.
     const below = relative(process.cwd(), result.dir);

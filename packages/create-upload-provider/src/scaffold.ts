@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'nod
 import { dirname, join, resolve } from 'node:path';
 import { type PlannedFile, renderTemplate, type TemplateVersions } from './files.js';
 import { NameError, nameFromFolder, type ProviderNames, providerNames } from './names.js';
+import { TEMPLATE_DIR, templateVersions } from './package-files.js';
 
 export interface ScaffoldOptions {
   /** The folder to create (or an empty one to fill). */
@@ -10,8 +11,10 @@ export interface ScaffoldOptions {
   name?: string;
   /** Where `dir` is resolved from. Default `process.cwd()`. */
   cwd?: string;
-  templateDir: string;
-  versions: TemplateVersions;
+  /** Default: the template this package carries. */
+  templateDir?: string;
+  /** Default: the versions this package was packed with. */
+  versions?: TemplateVersions;
 }
 
 export interface ScaffoldResult {
@@ -38,7 +41,7 @@ export function scaffold(options: ScaffoldOptions): ScaffoldResult {
     );
   }
   checkTarget(dir, options.dir);
-  const files = renderTemplate(options.templateDir, names, options.versions);
+  const files = renderTemplate(options.templateDir ?? TEMPLATE_DIR, names, options.versions ?? templateVersions());
   write(dir, files);
   return { dir, names, files: files.map((f) => f.path) };
 }

@@ -72,6 +72,7 @@ export const __camel__Provider = defineProvider({
 
     // Keys, types, sizes, ranges and lifetimes arrive checked by upload-provider's guard; only storage is left here.
     return {
+      // Replace if your storage decides privacy itself (a private bucket): true when plain URLs must not serve.
       isPrivate: () => o.private,
 
       // Replace with your storage's public address for a key (no I/O).
