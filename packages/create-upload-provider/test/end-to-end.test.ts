@@ -1,0 +1,96 @@
+// The issue's "done when": packed packages, a provider scaffolded into an empty folder outside the workspace,
+// installed from the tarballs with npm, green under `npm test` and the conformance CLI; then its `delete` broken to
+// do nothing, and both red, naming the delete group.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { PACKAGE_DIR, type Run, run } from './run.js';
+
+jest.setTimeout(300_000);
+
+const PACKED = ['upload-provider', 'upload-provider-conformance', 'create-upload-provider'];
+const work = mkdtempSync(join(tmpdir(), 'scaffold-check-'));
+const app = join(work, 'upload-provider-folder');
+const tarballs: Record<string, string> = {};
+const SCAFFOLD = ['create-upload-provider', 'upload-provider-folder', '--yes'];
+const NPM = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
+
+/** Fails with everything the command printed, so a red run explains itself. */
+function ok(result: Run, what: string): Run {
+  if (result.code !== 0) throw new Error(`${what} exited ${result.code}\n${result.stdout}\n${result.stderr}`);
+  return result;
+}
+
+beforeAll(async () => {
+  const packs = join(work, 'tarballs');
+  mkdirSync(packs);
+  await Promise.all(
+    PACKED.map(async (name) => {
+      ok(await run('pnpm', ['pack', '--pack-destination', packs], join(PACKAGE_DIR, '..', name)), `pnpm pack ${name}`);
+    }),
+  );
+  for (const name of PACKED) {
+    const file = readdirSync(packs).find((f) => new RegExp(`^${name}-\\d`).test(f));
+    if (!file) throw new Error(`pnpm pack made no tarball for ${name}`);
+    tarballs[name] = join(packs, file);
+  }
+  // As `npm create upload-provider` runs it: npm exec of the packed scaffold, in a folder outside the workspace.
+  ok(
+    await run(
+      'npm',
+      ['exec', ...NPM, '--yes', `--package=${tarballs['create-upload-provider']}`, '--', ...SCAFFOLD],
+      work,
+    ),
+    'create-upload-provider',
+  );
+  ok(
+    await run('npm', ['install', ...NPM, tarballs['upload-provider']!, tarballs['upload-provider-conformance']!], app),
+    'npm install',
+  );
+});
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const summaryRow = (table: string, group: string) =>
+  table.split('\n').find((line) => line.startsWith(`| ${group} `)) ?? `(no row for ${group})`;
+
+describe('a scaffolded provider, installed from the packed packages outside the workspace', () => {
+  test('depends on the packed versions of upload-provider and the suite, and on nothing else but its compiler', () => {
+    const manifest = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
+    expect(Object.keys(manifest.dependencies)).toEqual(['upload-provider']);
+    expect(Object.keys(manifest.devDependencies).sort()).toEqual([
+      '@types/node',
+      'typescript',
+      'upload-provider-conformance',
+    ]);
+  });
+
+  test('passes `npm test` (tsc, then node --test) and `npx upload-provider-conformance .` before a line changes', async () => {
+    const test = ok(await run('npm', ['test'], app), 'npm test');
+    expect(test.stdout).toMatch(/^# fail 0$/m);
+    expect(test.stdout).toMatch(/^ {4}ok \d+ - delete$/m);
+    const cli = ok(await run('npx', ['upload-provider-conformance', '.'], app), 'upload-provider-conformance .');
+    expect(summaryRow(cli.stdout, 'delete')).toMatch(/^\| delete +\| +2 \| +0 \| +0 \|/);
+    expect(summaryRow(cli.stdout, 'signed URLs')).toMatch(/\| +5 \| +0 \| +0 \|/);
+    expect(cli.stdout).toMatch(/✔ conforms\n$/);
+  });
+
+  test('with `delete` broken to do nothing, both are red and name the delete group', async () => {
+    const file = join(app, 'src/index.ts');
+    const source = readFileSync(file, 'utf8');
+    const broken = source.replace(/async delete\(ref\) \{[\s\S]*?\n {6}\},/, 'async delete(_ref) {},');
+    expect(broken).not.toBe(source);
+    writeFileSync(file, broken);
+
+    const test = await run('npm', ['test'], app);
+    expect(test.stdout).toMatch(/^ {4}not ok \d+ - delete$/m);
+    expect(test.stdout).toMatch(/^# fail [1-9]/m);
+    expect(test.code).not.toBe(0);
+    const cli = await run('npx', ['upload-provider-conformance', '.'], app);
+    expect(summaryRow(cli.stdout, 'delete')).toMatch(/^\| delete +\| +\d+ \| +[1-9] \|/);
+    expect(cli.stdout).toMatch(/✖ delete › a deleted object no longer serves/);
+    expect(cli.stdout).toMatch(/✖ does not conform\n$/);
+    expect(cli.code).toBe(1);
+  });
+});
