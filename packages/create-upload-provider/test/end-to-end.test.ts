@@ -1,7 +1,8 @@
 // The issue's "done when": packed packages, a provider scaffolded into an empty folder outside the workspace,
 // installed from the tarballs with npm, green under `npm test` and the conformance CLI; then its `delete` broken to
-// do nothing, and both red, naming the delete group.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// do nothing, and both red, naming the delete group. The broken one is a copy of the installed project, so the two
+// verdicts are run side by side (the suite mostly waits on expiries and aborts) instead of one after the other.
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
@@ -12,6 +13,7 @@ jest.setTimeout(300_000);
 const PACKED = ['upload-provider', 'upload-provider-conformance', 'create-upload-provider'];
 const work = mkdtempSync(join(tmpdir(), 'scaffold-check-'));
 const app = join(work, 'upload-provider-folder');
+const broken = join(work, 'upload-provider-folder-broken');
 const tarballs: Record<string, string> = {};
 const SCAFFOLD = ['create-upload-provider', 'upload-provider-folder', '--yes'];
 const NPM = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
@@ -48,7 +50,22 @@ beforeAll(async () => {
     await run('npm', ['install', ...NPM, tarballs['upload-provider']!, tarballs['upload-provider-conformance']!], app),
     'npm install',
   );
+  cpSync(app, broken, { recursive: true, verbatimSymlinks: true });
+  const file = join(broken, 'src/index.ts');
+  const source = readFileSync(file, 'utf8');
+  writeFileSync(file, source.replace(/async delete\(ref\) \{[\s\S]*?\n {6}\},/, 'async delete(_ref) {},'));
+  brokenSource = { before: source, after: readFileSync(file, 'utf8') };
+  verdicts = { green: verdictsOf(app), red: verdictsOf(broken) };
 });
+
+let brokenSource: { before: string; after: string };
+let verdicts: Record<'green' | 'red', Promise<{ test: Run; cli: Run }>>;
+
+/** `npm test` (which builds), then the CLI on what it built. */
+async function verdictsOf(dir: string) {
+  const test = await run('npm', ['test'], dir);
+  return { test, cli: await run('npx', ['upload-provider-conformance', '.'], dir) };
+}
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -67,27 +84,23 @@ describe('a scaffolded provider, installed from the packed packages outside the 
   });
 
   test('passes `npm test` (tsc, then node --test) and `npx upload-provider-conformance .` before a line changes', async () => {
-    const test = ok(await run('npm', ['test'], app), 'npm test');
+    const { test, cli } = await verdicts.green;
+    ok(test, 'npm test');
     expect(test.stdout).toMatch(/^# fail 0$/m);
     expect(test.stdout).toMatch(/^ {4}ok \d+ - delete$/m);
-    const cli = ok(await run('npx', ['upload-provider-conformance', '.'], app), 'upload-provider-conformance .');
+    ok(cli, 'upload-provider-conformance .');
     expect(summaryRow(cli.stdout, 'delete')).toMatch(/^\| delete +\| +2 \| +0 \| +0 \|/);
     expect(summaryRow(cli.stdout, 'signed URLs')).toMatch(/\| +5 \| +0 \| +0 \|/);
     expect(cli.stdout).toMatch(/✔ conforms\n$/);
   });
 
   test('with `delete` broken to do nothing, both are red and name the delete group', async () => {
-    const file = join(app, 'src/index.ts');
-    const source = readFileSync(file, 'utf8');
-    const broken = source.replace(/async delete\(ref\) \{[\s\S]*?\n {6}\},/, 'async delete(_ref) {},');
-    expect(broken).not.toBe(source);
-    writeFileSync(file, broken);
-
-    const test = await run('npm', ['test'], app);
+    expect(brokenSource.after).not.toBe(brokenSource.before);
+    expect(brokenSource.after).toContain('async delete(_ref) {},');
+    const { test, cli } = await verdicts.red;
     expect(test.stdout).toMatch(/^ {4}not ok \d+ - delete$/m);
     expect(test.stdout).toMatch(/^# fail [1-9]/m);
     expect(test.code).not.toBe(0);
-    const cli = await run('npx', ['upload-provider-conformance', '.'], app);
     expect(summaryRow(cli.stdout, 'delete')).toMatch(/^\| delete +\| +\d+ \| +[1-9] \|/);
     expect(cli.stdout).toMatch(/✖ delete › a deleted object no longer serves/);
     expect(cli.stdout).toMatch(/✖ does not conform\n$/);
