@@ -62,7 +62,8 @@ function packageJson(names: ProviderNames, versions: TemplateVersions) {
       build: 'tsc',
       test: 'tsc && node --test dist/test/*.test.js',
       conformance: 'tsc && upload-provider-conformance .',
-      prepack: 'tsc',
+      // `npm install` builds too, so `npx upload-provider-conformance .` works right after it.
+      prepare: 'tsc',
       changeset: 'npx -y @changesets/cli@2.31.1',
       release: 'tsc && npx -y @changesets/cli@2.31.1 publish',
     },

@@ -3,8 +3,15 @@
 import { createInterface } from 'node:readline/promises';
 import { NameError, nameFromFolder, providerNames } from './names.js';
 
-export async function ask(given: { dir?: string | undefined; name?: string | undefined }) {
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
+/** Asks for what was not given; a name is asked again, with what to change, until it is valid. */
+export async function ask(
+  given: { dir?: string | undefined; name?: string | undefined },
+  io: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream } = {
+    input: process.stdin,
+    output: process.stdout,
+  },
+) {
+  const rl = createInterface(io);
   const question = async (text: string, fallback: string) =>
     (await rl.question(`${text} (${fallback}): `)).trim() || fallback;
   try {
@@ -16,7 +23,7 @@ export async function ask(given: { dir?: string | undefined; name?: string | und
         name = providerNames(answer).name;
       } catch (error) {
         if (!(error instanceof NameError)) throw error;
-        process.stdout.write(`${error.message}\n`);
+        io.output.write(`${error.message}\n`);
       }
     }
     return { dir, name };

@@ -1,6 +1,7 @@
-// Runs a command to its end and keeps what it printed.
-import { spawn } from 'node:child_process';
+// Runs a command to its end and keeps what it printed, whatever its exit code.
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 export const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -11,20 +12,16 @@ export interface Run {
   stderr: string;
 }
 
-export function run(command: string, args: string[], cwd: string = PACKAGE_DIR): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
-      stdout += c;
-    });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
-      stderr += c;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
+const exec = promisify(execFile);
+
+export async function run(command: string, args: string[], cwd: string = PACKAGE_DIR): Promise<Run> {
+  try {
+    return { code: 0, ...(await exec(command, args, { cwd, maxBuffer: 64 * 1024 * 1024 })) };
+  } catch (error) {
+    const failed = error as { code?: unknown; stdout?: string; stderr?: string };
+    if (typeof failed.code !== 'number') throw error;
+    return { code: failed.code, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
 }
 
 /** The scaffold's bin, as `npx create-upload-provider` runs it, from `cwd`. */
