@@ -27,6 +27,7 @@ describe('npx create-upload-provider <dir> --yes', () => {
       'README.md',
       'package.json',
       'src/conformance.ts',
+      'src/folder.ts',
       'src/handler.ts',
       'src/index.ts',
       'src/signing.ts',

@@ -3,8 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { contentDisposition, normaliseKey } from 'upload-provider';
-import type { StoredMeta } from './index.js';
-import { objectPaths } from './index.js';
+import { objectPaths, type StoredMeta } from './folder.js';
 import { dispositionOf, verifySignedQuery } from './signing.js';
 
 export interface __Pascal__HandlerOptions {

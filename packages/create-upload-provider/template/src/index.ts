@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import {
   type Capabilities,
@@ -13,6 +13,7 @@ import {
   toReadable,
   z,
 } from 'upload-provider';
+import { isMissing, objectPaths, type StoredMeta } from './folder.js';
 import { keyPath, signedQuery } from './signing.js';
 
 export const PROVIDER_NAME = '__name__';
@@ -41,20 +42,6 @@ const options = z.object({
 });
 
 export type __Pascal__ProviderOptions = z.input<typeof options>;
-
-/** What is kept beside each object: the type to serve it with, and whether it needs a signed URL. */
-export interface StoredMeta {
-  mime: string;
-  private: boolean;
-}
-
-/** Where an object and its metadata live under `root`. Keys arrive normalised (no `..`, no leading `/`). */
-export function objectPaths(root: string, key: string) {
-  const base = resolve(root);
-  return { file: join(base, 'objects', key), meta: join(base, 'meta', `${key}.json`), partial: join(base, 'partial') };
-}
-
-const missing = (error: unknown) => (error as NodeJS.ErrnoException)?.code === 'ENOENT';
 
 /**
  * The provider: `__camel__Provider({ root, baseUrl, secret })`. It keeps files in a folder that
@@ -125,7 +112,7 @@ export const __camel__Provider = defineProvider({
           const { mime } = JSON.parse(stored) as StoredMeta;
           return { key: ref.key, size: info.size, mime, lastModified: info.mtime };
         } catch (error) {
-          if (missing(error)) return null;
+          if (isMissing(error)) return null;
           throw error;
         }
       },
@@ -137,7 +124,7 @@ export const __camel__Provider = defineProvider({
         try {
           size = (await stat(file)).size;
         } catch (error) {
-          if (missing(error))
+          if (isMissing(error))
             throw new ProviderError('NOT_FOUND', `no object ${JSON.stringify(ref.key)}`, { provider: PROVIDER_NAME });
           throw error;
         }
