@@ -62,6 +62,11 @@ describe('upload-server migrate, local to local', () => {
     expect(again.code).toBe(0);
     expect(again.stderr).toMatch(/4 already copied, 0 to copy/);
     expect(again.stderr).toMatch(/Copied 0 objects/);
+    // Progress is kept per target, secrets apart: new credentials for the same target resume it.
+    const rotated = JSON.parse(to);
+    rotated.options.secret = 'a-new-secret-of-at-least-32-characters!!';
+    const resumed = await migrateOnce(['--config', config, '--to', JSON.stringify(rotated), '--dry-run']);
+    expect(resumed.stderr).toMatch(/4 already copied, 0 to copy/);
 
     // A file stored after the copy: --switch copies it first, then switches.
     await fetch(`${server!.url}/api/upload`, {

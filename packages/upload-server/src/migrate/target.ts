@@ -53,7 +53,10 @@ export function parseTarget(to: string, cwd: string): TargetSpec {
   return { name: text, options: {} };
 }
 
-/** A short fingerprint of a target's config: progress is kept per target. */
+/**
+ * A short fingerprint of a target's config: progress is kept per target. Secrets are left out, so rotating the
+ * target's credentials mid-way resumes the same migration.
+ */
 export function targetId(spec: TargetSpec): string {
   const canonical = (v: unknown): unknown =>
     v && typeof v === 'object' && !Array.isArray(v)
@@ -64,7 +67,7 @@ export function targetId(spec: TargetSpec): string {
         )
       : v;
   const digest = createHash('sha256')
-    .update(JSON.stringify(canonical(spec)))
+    .update(JSON.stringify(canonical(redact(spec))))
     .digest('hex')
     .slice(0, 16);
   return `${spec.name}:${digest}`;
