@@ -51,7 +51,11 @@ describe('upload-server migrate, local to local', () => {
   });
 
   test('--switch is refused while objects are left; a second run copies nothing; a file stored since is copied first', async () => {
-    const { config, to } = await seeded(4, 0);
+    const { config, newRoot } = await seeded(4, 0);
+    const to = JSON.stringify({
+      name: 'local',
+      options: { root: newRoot, secret: 'the-first-secret-of-at-least-32-chars' },
+    });
     const switchFirst = await migrateOnce(['--config', config, '--to', to, '--dry-run', '--switch']);
     expect(switchFirst.code).toBe(1);
     expect(switchFirst.stderr).toMatch(/Refusing to --switch: 4 objects are not copied yet/);
