@@ -1,0 +1,337 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  type ByteRange,
+  type Capabilities,
+  createDebug,
+  defineProvider,
+  knownSize,
+  normaliseKey,
+  ProviderError,
+  type ProviderFile,
+  type SignedUrl,
+  type SignOptions,
+  type StoredFile,
+  type StoredRef,
+  type UploadOptions,
+  type UploadProvider,
+} from 'upload-provider';
+import { BodyGuard, collect, guarded } from './body.js';
+import { fromStrapiError } from './errors.js';
+import { type BridgeMetadata, kilobytes, namesFor, readMetadata, storedFileObject } from './file-object.js';
+import { LINK_PATH, LinkSigner } from './links.js';
+import {
+  assertInstance,
+  loadStrapiModule,
+  PROVIDER_NAME,
+  type StrapiFile,
+  type StrapiProviderInstance,
+} from './load.js';
+import { type ResolvedBridgeOptions, strapiBridgeOptions } from './options.js';
+import { PublicFiles } from './public-files.js';
+import { readThroughUrl } from './read.js';
+import { acquireStrapiGlobal } from './strapi-global.js';
+
+/** Answers a request for the bridge's files and signed links; resolves false when the request is not its own. */
+export type StrapiRequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+/**
+ * Where a bridge keeps its request handler: a registered symbol, so a server finds it without importing this package
+ * (upload-server mounts it at `/uploads`, as it mounts the local provider's handler).
+ */
+export const REQUEST_HANDLER = Symbol.for('upload-provider.requestHandler');
+
+export interface StrapiBridge extends UploadProvider {
+  read(file: StoredRef, range?: ByteRange): Promise<Readable>;
+  close(): Promise<void>;
+  [REQUEST_HANDLER]: StrapiRequestHandler;
+}
+
+const MAX_LINK_SECONDS = 7 * 24 * 60 * 60;
+/** How long a failed upload waits for the Strapi provider to give up before removing what it may have stored. */
+const SETTLE_MS = 2000;
+const debug = createDebug(PROVIDER_NAME);
+
+export function capabilitiesOf(o: Pick<ResolvedBridgeOptions, 'emptyFiles'>): Capabilities {
+  return {
+    read: true,
+    rangeRead: true,
+    stat: false,
+    directUpload: false,
+    downloadName: false,
+    contentType: false,
+    unknownSize: true,
+    emptyFiles: o.emptyFiles,
+  };
+}
+
+function createBridge(o: ResolvedBridgeOptions): StrapiBridge {
+  const cwd = o.cwd ?? process.cwd();
+  const publicDir = resolve(cwd, o.publicDir ?? 'public');
+  const label = typeof o.provider === 'string' ? `"${o.provider}"` : '(the module object given)';
+  const release = acquireStrapiGlobal(publicDir, o.config);
+  let instance: StrapiProviderInstance;
+  let isPrivate: boolean;
+  try {
+    const mod = typeof o.provider === 'string' ? loadStrapiModule(o.provider, cwd) : o.provider;
+    instance = assertInstance(mod, label, o.providerOptions);
+    const privacy = instance.isPrivate?.() ?? false;
+    if (typeof privacy !== 'boolean') {
+      throw new ProviderError(
+        'INVALID_OPTIONS',
+        `invalid options: provider: ${label}'s isPrivate() must return a boolean`,
+        {
+          provider: PROVIDER_NAME,
+        },
+      );
+    }
+    isPrivate = privacy;
+  } catch (error) {
+    release();
+    throw error;
+  }
+  const signer = new LinkSigner(o.secret);
+  const files = new PublicFiles(publicDir);
+  const baseUrl = o.baseUrl.replace(/\/+$/, '');
+  const absolute = /^https?:\/\//.test(baseUrl) ? new URL(baseUrl) : undefined;
+  const basePath = absolute ? absolute.pathname.replace(/\/+$/, '') : baseUrl;
+  const capabilities = capabilitiesOf(o);
+  let closed = false;
+
+  const key = (ref: { key: string }) => normaliseKey(ref.key);
+  /** A provider's relative URL (`/uploads/a.png`) on the bridge's origin, when that is known. */
+  const located = (url: string) => (url.startsWith('/') && absolute ? `${absolute.origin}${url}` : url);
+  /** Where Strapi's local provider would put an object whose metadata is unknown. */
+  const guessed = (names: { hash: string; ext: string }) => `${basePath}/${names.hash}${names.ext}`;
+
+  /** A URL (or public-folder path) that serves the object now: a fresh `getSignedUrl` one when private. */
+  async function servingLocation(object: StrapiFile): Promise<string | undefined> {
+    if (isPrivate && instance.getSignedUrl) {
+      if (!object.url) return undefined;
+      try {
+        return (await instance.getSignedUrl(object))?.url ?? undefined;
+      } catch (error) {
+        throw fromStrapiError(error, 'sign a URL');
+      }
+    }
+    return object.url ?? guessed(object);
+  }
+
+  async function removeLeftovers(object: StrapiFile, work: Promise<unknown>): Promise<void> {
+    // Let the provider finish failing first, so nothing it is still writing appears after the delete.
+    await Promise.race([work.catch(() => undefined), new Promise((r) => setTimeout(r, SETTLE_MS).unref())]);
+    try {
+      await instance.delete!(object);
+    } catch (error) {
+      debug('could not remove what a failed upload left', { key: object.hash, error: String(error) });
+    }
+  }
+
+  const bridge: StrapiBridge = {
+    name: PROVIDER_NAME,
+    capabilities,
+    isPrivate: () => isPrivate,
+
+    async upload(file: ProviderFile, opts: UploadOptions = {}): Promise<StoredFile> {
+      const k = key(file);
+      const declared = knownSize(file.body, file.size);
+      if (opts.signal?.aborted)
+        throw new ProviderError('ABORTED', 'the upload was aborted', { provider: PROVIDER_NAME });
+      if (declared === 0 && !o.emptyFiles) {
+        throw new ProviderError('INVALID_INPUT', 'this backend does not store empty files (emptyFiles: false)', {
+          provider: PROVIDER_NAME,
+        });
+      }
+      if (declared !== undefined && declared > o.sizeLimit) {
+        throw new ProviderError('TOO_LARGE', `the file has ${declared} bytes, over sizeLimit (${o.sizeLimit})`, {
+          provider: PROVIDER_NAME,
+        });
+      }
+      const names = namesFor(k);
+      const object: StrapiFile = {
+        name: file.name,
+        ...names,
+        folderPath: '/',
+        mime: file.mime,
+        size: kilobytes(declared ?? 0),
+        ...(declared !== undefined ? { sizeInBytes: declared } : {}),
+        provider_metadata: null,
+      };
+      if (declared !== undefined && instance.checkFileSize) {
+        try {
+          await instance.checkFileSize(object, { sizeLimit: o.sizeLimit });
+        } catch (error) {
+          throw fromStrapiError(error, 'accept the file size');
+        }
+      }
+      const guard = new BodyGuard(declared, o.sizeLimit);
+      const { stream, failed } = guarded(file.body, guard);
+      let onAbort: (() => void) | undefined;
+      const aborted = new Promise<never>((_, reject) => {
+        onAbort = () => {
+          const error = new ProviderError('ABORTED', 'the upload was aborted', { provider: PROVIDER_NAME });
+          guard.destroy(error);
+          reject(error);
+        };
+        opts.signal?.addEventListener('abort', onAbort, { once: true });
+      });
+      aborted.catch(() => undefined);
+      const work = (async () => {
+        if (instance.uploadStream) {
+          object.stream = stream;
+          return instance.uploadStream(object);
+        }
+        // A provider with only upload(file) needs the whole file in memory: bounded by sizeLimit.
+        object.buffer = await collect(stream);
+        object.size = kilobytes(object.buffer.length);
+        return instance.upload!(object);
+      })();
+      // Providers write url and provider_metadata onto the object they are given.
+      const target = object;
+      try {
+        await Promise.race([work, failed, aborted]);
+        if (declared !== undefined && guard.bytes !== declared) {
+          throw new ProviderError('INTEGRITY', `the body had ${guard.bytes} bytes but ${declared} were declared`, {
+            provider: PROVIDER_NAME,
+          });
+        }
+      } catch (error) {
+        await removeLeftovers(target, work);
+        throw fromStrapiError(error, 'store the file');
+      } finally {
+        if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
+      }
+      return stored(k, file, guard.bytes, target);
+    },
+
+    async delete(ref: StoredRef): Promise<void> {
+      const object = storedFileObject(key(ref), ref);
+      try {
+        await instance.delete!(object);
+      } catch (error) {
+        const mapped = fromStrapiError(error, 'delete the file');
+        if (mapped.code !== 'NOT_FOUND') throw mapped;
+      }
+    },
+
+    url(ref: StoredRef): string {
+      const k = key(ref);
+      const meta = readMetadata(ref);
+      return located(meta?.url ?? guessed(namesFor(k)));
+    },
+
+    async signUrl(ref: StoredRef, opts: SignOptions = {}): Promise<SignedUrl> {
+      const k = key(ref);
+      const expiresIn = opts.expiresIn ?? o.urlExpiresIn;
+      if (!Number.isInteger(expiresIn) || expiresIn <= 0 || expiresIn > MAX_LINK_SECONDS) {
+        throw new ProviderError(
+          'INVALID_INPUT',
+          `expiresIn must be a whole number of seconds from 1 to ${MAX_LINK_SECONDS}, got ${expiresIn}`,
+          { provider: PROVIDER_NAME },
+        );
+      }
+      const target: BridgeMetadata = readMetadata(ref) ?? namesFor(k);
+      const expiresAt = new Date(Date.now() + expiresIn * 1000);
+      return { url: `${baseUrl}/${LINK_PATH}?${signer.sign(target, expiresAt)}`, expiresAt };
+    },
+
+    async read(ref: StoredRef, range?: ByteRange): Promise<Readable> {
+      const object = storedFileObject(key(ref), ref);
+      if (range && (range.start < 0 || (range.end !== undefined && range.end < range.start))) {
+        throw new ProviderError('INVALID_INPUT', 'a range must start at 0 or later and not end before it starts', {
+          provider: PROVIDER_NAME,
+        });
+      }
+      const location = await servingLocation(object);
+      if (!location)
+        throw new ProviderError('NOT_FOUND', 'the object has no URL to read it from', { provider: PROVIDER_NAME });
+      if (location.startsWith('/')) return (await files.open(location, range)).stream;
+      return readThroughUrl(location, range);
+    },
+
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      release();
+    },
+
+    [REQUEST_HANDLER]: async (req, res) => {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+      const url = new URL(req.url ?? '/', 'http://bridge.invalid');
+      if (!url.pathname.startsWith(`${basePath}/`)) return false;
+      if (url.pathname !== `${basePath}/${LINK_PATH}`) return serve(res, req.method === 'HEAD', url.pathname);
+      const target = signer.verify(url.searchParams);
+      if (target === 'invalid' || target === 'expired') {
+        answer(res, 403, target === 'expired' ? 'This link has expired.' : 'This link is not valid.');
+        return true;
+      }
+      const object = storedFileObject('link', { key: 'link', providerMetadata: { ...target } });
+      const location = await servingLocation(object);
+      if (!location) answer(res, 404, 'Not Found');
+      else if (location.startsWith('/')) await serve(res, req.method === 'HEAD', location);
+      else {
+        res.writeHead(302, { location, 'cache-control': 'no-store' });
+        res.end();
+      }
+      return true;
+    },
+  };
+
+  async function serve(res: ServerResponse, head: boolean, path: string): Promise<boolean> {
+    let opened: Awaited<ReturnType<PublicFiles['open']>>;
+    try {
+      opened = await files.open(path);
+    } catch {
+      answer(res, 404, 'Not Found');
+      return true;
+    }
+    res.writeHead(200, {
+      'content-type': opened.type,
+      'content-length': String(opened.size),
+      'x-content-type-options': 'nosniff',
+      'content-security-policy': "default-src 'none'; sandbox",
+    });
+    if (head) {
+      opened.stream.destroy();
+      res.end();
+    } else {
+      await pipeline(opened.stream, res).catch(() => undefined);
+    }
+    return true;
+  }
+
+  function stored(k: string, file: ProviderFile, size: number, object: StrapiFile): StoredFile {
+    if (typeof object.url !== 'string' || object.url === '') {
+      throw new ProviderError('INTERNAL', `the Strapi provider ${label} stored the file but gave it no url`, {
+        provider: PROVIDER_NAME,
+      });
+    }
+    const providerMetadata: BridgeMetadata = {
+      hash: object.hash,
+      ext: object.ext,
+      ...(object.path ? { path: object.path } : {}),
+      url: object.url,
+      provider_metadata: object.provider_metadata ?? null,
+    };
+    return { key: k, url: located(object.url), size, mime: file.mime, providerMetadata: { ...providerMetadata } };
+  }
+
+  return bridge;
+}
+
+function answer(res: ServerResponse, status: number, message: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
+  res.end(message);
+}
+
+/**
+ * Runs a Strapi v4/v5 upload provider as an upload-provider:
+ * `strapiProvider({ provider: '@strapi/provider-upload-aws-s3', providerOptions: { … } })`.
+ */
+export const strapiProvider = defineProvider({
+  name: PROVIDER_NAME,
+  options: strapiBridgeOptions,
+  create: createBridge,
+});

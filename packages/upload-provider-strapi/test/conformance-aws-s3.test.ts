@@ -1,0 +1,44 @@
+import { afterAll, beforeAll } from '@jest/globals';
+import { describeProviderConformance } from 'upload-provider-conformance';
+import { CREDENTIALS, type Emulator, REGION, startS3rver } from '../../upload-provider-aws-s3/test/support/emulator.js';
+import { capabilitiesOf } from '../src/index.js';
+import { useBridgeHost } from './support/bridge-server.js';
+
+// @strapi/provider-upload-aws-s3 from npm, on s3rver (the aws-s3 package's emulator set-up, reused). The bridge's
+// signed links are checked by its own handler, so expired and tampered links are fetched and refused for real; for a
+// private bucket a valid link redirects to a fresh presigned URL from the provider's getSignedUrl.
+// privateUrls: s3rver has no ACLs, so a private object's plain URL cannot be refused here.
+const BUCKET = 'strapi-bridge';
+const host = useBridgeHost();
+let s3: Emulator;
+beforeAll(async () => {
+  s3 = await startS3rver([BUCKET]);
+});
+afterAll(() => s3.close());
+
+function s3Options(acl: 'private' | 'public-read') {
+  return {
+    s3Options: {
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      region: REGION,
+      credentials: CREDENTIALS,
+      // s3rver stores aws-chunked framing as the object unless checksums are sent only when required.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      params: { Bucket: BUCKET, ACL: acl },
+    },
+  };
+}
+
+for (const acl of ['private', 'public-read'] as const) {
+  describeProviderConformance({
+    name: `strapi bridge over @strapi/provider-upload-aws-s3 (${acl}, s3rver)`,
+    capabilities: capabilitiesOf({ emptyFiles: true }),
+    private: acl === 'private',
+    create: () => host.make({ provider: '@strapi/provider-upload-aws-s3', providerOptions: s3Options(acl) }),
+    cleanup: (p) => p.close(),
+    enforces: { privateUrls: false, atomicOverwrite: false },
+    largeFileBytes: 12 * 1024 * 1024,
+  });
+}
