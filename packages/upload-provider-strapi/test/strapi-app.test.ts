@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { CREDENTIALS, type Emulator, REGION, startS3rver } from '../../upload-provider-aws-s3/test/support/emulator.js';
@@ -11,7 +10,6 @@ import { ensureStrapiApp, type RunningStrapi, STRAPI_VERSION, startStrapi } from
 // requires any upload provider, and calls its uploadStream, delete, isPrivate and getSignedUrl.
 const MINUTES = 60_000;
 let app: { dir: string; created: boolean };
-const work = mkdtempSync(join(tmpdir(), 'strapi-app-test-'));
 
 beforeAll(async () => {
   const started = Date.now();
@@ -21,7 +19,6 @@ beforeAll(async () => {
     `Strapi ${STRAPI_VERSION} app ${app.created ? 'created' : 'reused'} in ${Math.round((Date.now() - started) / 1000)} s: ${app.dir}\n`,
   );
 }, 20 * MINUTES);
-afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -70,7 +67,6 @@ describe(`upload-provider-aws-s3 inside Strapi ${STRAPI_VERSION} (private bucket
           urlExpiresIn: 600,
         },
       },
-      join(work, 's3.db'),
     );
   }, 5 * MINUTES);
   afterAll(async () => {
@@ -116,7 +112,6 @@ describe(`upload-provider-local inside Strapi ${STRAPI_VERSION} (public/uploads,
         provider: 'upload-provider-strapi/strapi',
         providerOptions: { provider: 'local', options: { root, baseUrl: `/uploads/${folder}` } },
       },
-      join(work, 'local.db'),
     );
   }, 5 * MINUTES);
   afterAll(async () => {

@@ -103,9 +103,15 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts `strapi start` in the app on 127.0.0.1 with its own SQLite file and upload config; resolves when healthy. */
-export async function startStrapi(dir: string, uploadConfig: unknown, database: string): Promise<RunningStrapi> {
+/**
+ * Starts `strapi start` in the app on 127.0.0.1 with a fresh SQLite file (removed on stop) and the given upload config;
+ * resolves when healthy.
+ */
+export async function startStrapi(dir: string, uploadConfig: unknown): Promise<RunningStrapi> {
   const port = await freePort();
+  // The app's config/database.ts joins DATABASE_FILENAME to the app folder, so it must be relative.
+  const database = join('.tmp', `test-${process.pid}-${port}.db`);
+  mkdirSync(join(dir, '.tmp'), { recursive: true });
   let output = '';
   const child: ChildProcess = spawn(process.execPath, ['node_modules/@strapi/strapi/bin/strapi.js', 'start'], {
     cwd: dir,
@@ -127,6 +133,7 @@ export async function startStrapi(dir: string, uploadConfig: unknown, database: 
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
+    rmSync(join(dir, database), { force: true });
   };
   for (;;) {
     const gone = await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(r, 250, false))]);
