@@ -1,7 +1,8 @@
 import { afterAll, beforeAll } from '@jest/globals';
 import { describeProviderConformance } from 'upload-provider-conformance';
-import { CREDENTIALS, type Emulator, REGION, startS3rver } from '../../upload-provider-aws-s3/test/support/emulator.js';
+import { type Emulator, startS3rver } from '../../upload-provider-aws-s3/test/support/emulator.js';
 import { capabilitiesOf } from '../src/index.js';
+import { strapiS3Options } from './support/backends.js';
 import { useBridgeHost } from './support/bridge-server.js';
 
 // @strapi/provider-upload-aws-s3 from npm, on s3rver (the aws-s3 package's emulator set-up, reused). The bridge's
@@ -16,27 +17,16 @@ beforeAll(async () => {
 });
 afterAll(() => s3.close());
 
-function s3Options(acl: 'private' | 'public-read') {
-  return {
-    s3Options: {
-      endpoint: s3.endpoint,
-      forcePathStyle: true,
-      region: REGION,
-      credentials: CREDENTIALS,
-      // s3rver stores aws-chunked framing as the object unless checksums are sent only when required.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      params: { Bucket: BUCKET, ACL: acl },
-    },
-  };
-}
-
 for (const acl of ['private', 'public-read'] as const) {
   describeProviderConformance({
     name: `strapi bridge over @strapi/provider-upload-aws-s3 (${acl}, s3rver)`,
     capabilities: capabilitiesOf({ emptyFiles: true }),
     private: acl === 'private',
-    create: () => host.make({ provider: '@strapi/provider-upload-aws-s3', providerOptions: s3Options(acl) }),
+    create: () =>
+      host.make({
+        provider: '@strapi/provider-upload-aws-s3',
+        providerOptions: strapiS3Options(s3.endpoint, BUCKET, acl),
+      }),
     cleanup: (p) => p.close(),
     enforces: { privateUrls: false, atomicOverwrite: false },
     largeFileBytes: 12 * 1024 * 1024,

@@ -1,14 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { CREDENTIALS, type Emulator, REGION, startS3rver } from '../../upload-provider-aws-s3/test/support/emulator.js';
-import { FakeCloudinary } from '../../upload-provider-cloudinary/test/support/fake-cloudinary.js';
+import { type Emulator, startS3rver } from '../../upload-provider-aws-s3/test/support/emulator.js';
 import { form, json } from '../../upload-server/test/helpers/http.js';
 import { startServer, type TestServer } from '../../upload-server/test/helpers/server.js';
 import { type StrapiBridgeOptions, strapiProvider } from '../src/index.js';
+import { strapiS3Options, useStrapiCloud } from './support/backends.js';
 import { SECRET } from './support/bridge-server.js';
 
 // Strapi's own providers from npm behind upload-server's Strapi REST routes: the real server (buildApp, SQLite),
@@ -88,17 +87,7 @@ describe('@strapi/provider-upload-aws-s3 (private bucket on s3rver) through the 
   const server = useServer(() => ({
     provider: '@strapi/provider-upload-aws-s3',
     publicDir: join(dir, 'unused-public'),
-    providerOptions: {
-      s3Options: {
-        endpoint: s3.endpoint,
-        forcePathStyle: true,
-        region: REGION,
-        credentials: CREDENTIALS,
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-        params: { Bucket: BUCKET, ACL: 'private' },
-      },
-    },
+    providerOptions: strapiS3Options(s3.endpoint, BUCKET, 'private'),
   }));
 
   test('entities carry signed links that redirect to a presigned URL serving the bytes, with the type the server found', async () => {
@@ -130,37 +119,12 @@ describe('@strapi/provider-upload-aws-s3 (private bucket on s3rver) through the 
 });
 
 describe('@strapi/provider-upload-cloudinary (Cloudinary stand-in) through the server', () => {
-  const CLOUD = 'strapi-server-cloud';
-  const API_KEY = '223456789012345';
-  const API_SECRET = 'a-cloudinary-secret-for-the-server-tests';
-  let cloud: FakeCloudinary;
-  let cloudDir: string;
-  beforeAll(async () => {
-    cloudDir = await mkdtemp(join(tmpdir(), 'strapi-server-cloud-'));
-    cloud = await new FakeCloudinary({
-      cloudName: CLOUD,
-      apiKey: API_KEY,
-      apiSecret: API_SECRET,
-      dir: cloudDir,
-    }).start();
-    // The SDK chooses http or https when first loaded, from CLOUDINARY_URL: set before the provider loads it.
-    process.env.CLOUDINARY_URL = `cloudinary://${API_KEY}:${API_SECRET}@${CLOUD}?upload_prefix=${encodeURIComponent(cloud.apiUrl)}`;
-  });
-  afterAll(async () => {
-    await cloud.stop();
-    await rm(cloudDir, { recursive: true, force: true });
-  });
+  const cloud = useStrapiCloud('strapi-server-cloud');
   const server = useServer(() => ({
     provider: '@strapi/provider-upload-cloudinary',
     publicDir: join(dir, 'unused-public'),
     emptyFiles: false,
-    providerOptions: {
-      cloud_name: CLOUD,
-      api_key: API_KEY,
-      api_secret: API_SECRET,
-      secure: false,
-      cname: cloud.deliveryHost,
-    },
+    providerOptions: cloud.providerOptions(),
   }));
 
   test('an upload is stored by the stand-in (signature checked), served at its delivery URL, and DELETE destroys it', async () => {
@@ -169,13 +133,13 @@ describe('@strapi/provider-upload-cloudinary (Cloudinary stand-in) through the s
     const file = await uploadText(s, bytes, 'blob.bin', 'application/octet-stream');
     expect(file.provider_metadata.provider_metadata).toMatchObject({ resource_type: expect.any(String) });
     const publicId = file.provider_metadata.provider_metadata.public_id as string;
-    expect(cloud.assets.size).toBe(1);
+    expect(cloud.server.assets.size).toBe(1);
     const got = await fetch(file.url);
     expect(got.status).toBe(200);
     expect(sha256(new Uint8Array(await got.arrayBuffer()))).toBe(sha256(bytes));
     const del = await fetch(`${s.url}/api/upload/files/${file.id}`, { method: 'DELETE' });
     expect(del.status).toBe(200);
-    expect(cloud.destroys.map((d) => d.public_id)).toContain(publicId);
-    expect(cloud.assets.size).toBe(0);
+    expect(cloud.server.destroys.map((d) => d.public_id)).toContain(publicId);
+    expect(cloud.server.assets.size).toBe(0);
   });
 });

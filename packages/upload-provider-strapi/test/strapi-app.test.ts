@@ -50,24 +50,21 @@ describe(`upload-provider-aws-s3 inside Strapi ${STRAPI_VERSION} (private bucket
   let strapi: RunningStrapi;
   beforeAll(async () => {
     s3 = await startS3rver([BUCKET]);
-    strapi = await startStrapi(
-      app.dir,
-      {
-        provider: 'upload-provider-strapi/strapi',
-        providerOptions: {
-          provider: 'aws-s3',
-          options: {
-            bucket: BUCKET,
-            region: REGION,
-            endpoint: s3.endpoint,
-            forcePathStyle: true,
-            credentials: CREDENTIALS,
-            visibility: 'private',
-          },
-          urlExpiresIn: 600,
+    strapi = await startStrapi(app.dir, {
+      provider: 'upload-provider-strapi/strapi',
+      providerOptions: {
+        provider: 'aws-s3',
+        options: {
+          bucket: BUCKET,
+          region: REGION,
+          endpoint: s3.endpoint,
+          forcePathStyle: true,
+          credentials: CREDENTIALS,
+          visibility: 'private',
         },
+        urlExpiresIn: 600,
       },
-    );
+    });
   }, 5 * MINUTES);
   afterAll(async () => {
     await strapi?.stop();
@@ -106,13 +103,10 @@ describe(`upload-provider-local inside Strapi ${STRAPI_VERSION} (public/uploads,
     // A folder of this run under the app's public/uploads, which Strapi serves at /uploads.
     const folder = `test-${process.pid}-${Date.now()}`;
     root = join(app.dir, 'public', 'uploads', folder);
-    strapi = await startStrapi(
-      app.dir,
-      {
-        provider: 'upload-provider-strapi/strapi',
-        providerOptions: { provider: 'local', options: { root, baseUrl: `/uploads/${folder}` } },
-      },
-    );
+    strapi = await startStrapi(app.dir, {
+      provider: 'upload-provider-strapi/strapi',
+      providerOptions: { provider: 'local', options: { root, baseUrl: `/uploads/${folder}` } },
+    });
   }, 5 * MINUTES);
   afterAll(async () => {
     await strapi?.stop();
