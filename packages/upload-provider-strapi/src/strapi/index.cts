@@ -61,7 +61,7 @@ function payloadTooLarge(message: string): Error {
     };
     return new utils.errors.PayloadTooLargeError(message);
   } catch {
-    return Object.assign(new Error(message), { status: 413 });
+    return Object.assign(new Error(message), { name: 'PayloadTooLargeError', status: 413 });
   }
 }
 
