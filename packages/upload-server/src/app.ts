@@ -14,6 +14,7 @@ import type { UploadServerConfig } from './config/schema.js';
 import type { UploadsContext } from './context.js';
 import { registerCors } from './cors.js';
 import { envelope, HttpError, toEnvelope } from './errors.js';
+import { createImageProcessor, type ImageProcessor } from './images/index.js';
 import { serializeRequest } from './logging.js';
 import { createLocalHandlerFor, createProvider, LOCAL_BASE_PATH } from './provider.js';
 import { directRoutes } from './routes/direct/index.js';
@@ -21,8 +22,8 @@ import { filesRoutes } from './routes/files/index.js';
 import { strapiRoutes } from './routes/strapi/index.js';
 import { openDatabase } from './store/db.js';
 import { createRepository } from './store/repository.js';
-import { createImages } from './uploads/images.js';
-import { createIngest, type ImageProcessor } from './uploads/ingest.js';
+import { createUploads } from './uploads/index.js';
+import { startSweeps } from './uploads/sweep.js';
 
 export interface BuildAppOptions {
   /** Use this provider instead of creating the configured one (it is still closed with the app). */
@@ -118,27 +119,27 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
 
   let images: ImageProcessor;
   try {
-    images = createImages(config);
+    const { breakpoints, thumbnail, pixelLimit, concurrency } = config.images;
+    images = createImageProcessor({ breakpoints, thumbnail, pixelLimit, concurrency });
   } catch (error) {
     await database.close();
     await provider.close?.();
     throw error;
   }
-  const pipeline = createIngest({ config, provider, repo, images, log: app.log });
   const ctx: UploadsContext = {
     config,
     provider,
     db: database.db,
     dialect: database.dialect,
     repo,
-    ingest: pipeline.ingest,
-    pipeline,
+    uploads: createUploads({ config, provider, repo, images, log: app.log }),
     images,
     log: app.log,
     publicUrl,
   };
   app.decorate('uploads', ctx);
 
+  startSweeps(app, ctx);
   app.addHook('onClose', async () => {
     await provider.close?.();
     await database.close();

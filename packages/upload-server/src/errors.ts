@@ -34,10 +34,6 @@ export class HttpError extends Error {
   }
 }
 
-export const validationError = (message: string, details?: Record<string, unknown>) =>
-  new HttpError(400, message, details);
-export const notFound = (message = 'Not Found') => new HttpError(404, message);
-
 /** Strapi's error body: `{ data: null, error: { status, name, message, details } }`. */
 export interface ErrorEnvelope {
   data: null;

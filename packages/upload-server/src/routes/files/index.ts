@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { contentDisposition, createDebug } from 'upload-provider';
 import { isInlineSafe } from '../../content/index.js';
 import type { UploadsContext } from '../../context.js';
 import { envelope, HttpError } from '../../errors.js';
 import { AllowList, FetchError, guardedFetch } from '../../fetch/index.js';
-import { refOf } from '../../signing/index.js';
+import { refOf } from '../../files/model.js';
+import { sha256Hex } from '../../files/names.js';
+import { readUploadForm } from '../../http/form.js';
+import { absoluteUrl, clientAbortSignal } from '../../http/request.js';
 import type { FileEntityRow, FileRow } from '../../store/schema.js';
-import { sha256Hex } from '../../uploads/ingest.js';
-import { readUploadForm } from '../strapi/form.js';
-import { clientAbortSignal } from '../strapi/upload.js';
 
 const debug = createDebug('upload-server:files');
 
@@ -39,18 +39,8 @@ function secretFile(row: FileEntityRow): SecretFile {
   };
 }
 
-/** The origin this request reached the server at (honours `trustProxy`). */
-export function requestOrigin(request: FastifyRequest): string {
-  return `${request.protocol}://${request.host}`;
-}
-
-/** A provider URL made absolute: the local provider's are paths on this server. */
-export function absoluteUrl(url: string, request: FastifyRequest): string {
-  return /^[a-z][a-z0-9+.-]*:/i.test(url) ? url : new URL(url, `${requestOrigin(request)}/`).toString();
-}
-
 /** A strong validator for a stored file: changes whenever its content is replaced. */
-export function etagOf(row: FileRow): string {
+function etagOf(row: FileRow): string {
   const digest = createHash('sha256')
     .update(`${row.object_key}\n${row.size_in_bytes}\n${row.updated_at}`)
     .digest('base64url')
@@ -64,10 +54,7 @@ function etagMatches(header: string, etag: string): boolean {
 }
 
 /** A `Range: bytes=…` header: one range, `'unsatisfiable'`, or null for the whole file (absent, several, invalid). */
-export function parseRange(
-  header: string | undefined,
-  size: number,
-): { start: number; end: number } | 'unsatisfiable' | null {
+function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | null {
   if (!header) return null;
   const match = /^bytes=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
   if (!match) return null;
@@ -135,10 +122,10 @@ export const filesRoutes: FastifyPluginAsync = async (app) => {
     const [one] = staged;
     if (!one) throw new HttpError(400, 'No file: send it in a multipart part named "file"');
     if (staged.length > 1) {
-      await Promise.all(staged.map((s) => ctx.pipeline.discard(s)));
+      await Promise.all(staged.map((s) => ctx.uploads.discard(s)));
       throw new HttpError(400, `Send one file per request; got ${staged.length}`);
     }
-    const row = await ctx.pipeline.commit(one);
+    const row = await ctx.uploads.commit(one);
     reply.code(201);
     return secretFile(row);
   });
@@ -167,7 +154,7 @@ export const filesRoutes: FastifyPluginAsync = async (app) => {
       if (error instanceof FetchError) fetchFailure = error;
     });
     try {
-      const row = await ctx.ingest({
+      const row = await ctx.uploads.ingest({
         stream: res.body,
         filename: given ?? fileNameFromUrl(res.url),
         ...(res.contentType ? { claimedMime: res.contentType } : {}),

@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { UploadsContext } from '../../context.js';
-import { HttpError } from '../../errors.js';
-import type { NewLink } from '../../store/repository.js';
-import type { FileInfo, StagedFile } from '../../uploads/ingest.js';
+import type { UploadServerConfig } from '../config/schema.js';
+import { HttpError } from '../errors.js';
+import type { NewLink } from '../store/repository.js';
+import { type FileInfo, type StagedFile, tooLarge, type Uploads } from '../uploads/index.js';
 
 /** The non-file fields of an upload form, as sent. Repeated fields keep every value, in order. */
 export type FormFields = Map<string, string[]>;
@@ -23,7 +23,7 @@ export interface ReadFormResult {
 export async function readUploadForm(
   request: FastifyRequest,
   reply: FastifyReply,
-  ctx: UploadsContext,
+  ctx: { uploads: Uploads; config: Pick<UploadServerConfig, 'sizeLimit'> },
   options: { maxFiles?: number; signal: AbortSignal; withSecret?: boolean; fileFields?: Set<string> },
 ): Promise<ReadFormResult> {
   if (!request.isMultipart()) {
@@ -48,7 +48,7 @@ export async function readUploadForm(
         }
         const path = firstField(fields, 'path');
         staged.push(
-          await ctx.pipeline.stage({
+          await ctx.uploads.stage({
             stream: part.file,
             filename: part.filename || 'file',
             claimedMime: part.mimetype,
@@ -57,8 +57,7 @@ export async function readUploadForm(
             ...(options.withSecret ? { withSecret: true } : {}),
           }),
         );
-        if (part.file.truncated)
-          throw new HttpError(413, `The file is larger than the size limit of ${ctx.config.sizeLimit} bytes`);
+        if (part.file.truncated) throw tooLarge(ctx.config.sizeLimit);
       } else {
         if (part.fieldname === 'path' && staged.length > 0) {
           // Files are stored as they stream in, so their folder must be known before the first one.
@@ -73,21 +72,17 @@ export async function readUploadForm(
       }
     }
   } catch (error) {
-    await Promise.all(staged.map((s) => ctx.pipeline.discard(s)));
+    await Promise.all(staged.map((s) => ctx.uploads.discard(s)));
     // The rest of the body is not read: close the connection after answering rather than drain it.
     reply.header('connection', 'close');
-    throw mapMultipartError(error, ctx);
+    throw mapMultipartError(error, ctx.config.sizeLimit);
   }
   return { fields, staged };
 }
 
-function mapMultipartError(error: unknown, ctx: UploadsContext): unknown {
+function mapMultipartError(error: unknown, sizeLimit: number): unknown {
   const code = (error as { code?: string })?.code;
-  if (code === 'FST_REQ_FILE_TOO_LARGE') {
-    return new HttpError(413, `The file is larger than the size limit of ${ctx.config.sizeLimit} bytes`, {
-      limit: ctx.config.sizeLimit,
-    });
-  }
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return tooLarge(sizeLimit);
   if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') {
     return new HttpError(413, (error as Error).message);
   }
@@ -164,7 +159,7 @@ export function parseFileInfo(raw: unknown[] | undefined, fileCount: number): Fi
 
 /** `ref`, `refId`, `field`: all or none, to a declared content type and media field. */
 export function parseLinks(
-  ctx: UploadsContext,
+  contentTypes: UploadServerConfig['contentTypes'],
   values: { ref?: unknown; refId?: unknown; field?: unknown },
   fileCount: number,
 ): NewLink[] {
@@ -188,9 +183,9 @@ export function parseLinks(
   }
   const refS = String(ref);
   const fieldS = String(field);
-  const type = ctx.config.contentTypes[refS];
+  const type = contentTypes[refS];
   if (!type) {
-    const known = Object.keys(ctx.config.contentTypes);
+    const known = Object.keys(contentTypes);
     throw new HttpError(
       400,
       `Unknown ref "${refS}": declare it under contentTypes in the server config${known.length ? ` (declared: ${known.join(', ')})` : ''}`,
