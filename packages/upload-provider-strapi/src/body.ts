@@ -1,60 +1,62 @@
-import { pipeline, type Readable, Transform, type TransformCallback } from 'node:stream';
+import { once } from 'node:events';
+import { PassThrough, type Readable } from 'node:stream';
 import { type Body, ProviderError, toReadable } from 'upload-provider';
 import { PROVIDER_NAME } from './load.js';
 
+export interface Pumped {
+  bytes: number;
+  /** Why the body was cut short (too long, too short, aborted, failed), or undefined when it arrived whole. */
+  failure: unknown;
+}
+
 /**
- * Counts the bytes on their way to the Strapi provider and fails the stream (rather than ending it) when they pass
- * `limit` or the declared size, or fall short of it: a provider that is still writing never sees a clean end.
+ * Copies a body into `into` (the stream a Strapi provider reads, or a buffer list), counting bytes against the declared
+ * size and `limit`. Whatever goes wrong, `into` is ended cleanly rather than destroyed: a provider that is still
+ * opening files or sockets then finishes with what it got, and the caller removes that — never racing a write that
+ * lands after the clean-up.
  */
-export class BodyGuard extends Transform {
-  bytes = 0;
-  constructor(
-    private readonly declared: number | undefined,
-    private readonly limit: number,
-  ) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.bytes += chunk.length;
-    if (this.declared !== undefined && this.bytes > this.declared) {
-      done(tooLarge(`the body has more than the ${this.declared} bytes declared`));
-    } else if (this.bytes > this.limit) {
-      done(tooLarge(`the body is larger than sizeLimit (${this.limit} bytes)`));
-    } else {
-      done(null, chunk);
+export async function pump(
+  body: Body,
+  into: PassThrough | Buffer[],
+  declared: number | undefined,
+  limit: number,
+  signal?: AbortSignal,
+): Promise<Pumped> {
+  const source = toReadable(body);
+  const result: Pumped = { bytes: 0, failure: undefined };
+  const onAbort = () => {
+    result.failure ??= new ProviderError('ABORTED', 'the upload was aborted', { provider: PROVIDER_NAME });
+    source.destroy();
+    if (into instanceof PassThrough) into.emit('abort-drain');
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      result.bytes += chunk.length;
+      if (declared !== undefined && result.bytes > declared) {
+        throw problem('TOO_LARGE', `the body has more than the ${declared} bytes declared`);
+      }
+      if (result.bytes > limit) throw problem('TOO_LARGE', `the body is larger than sizeLimit (${limit} bytes)`);
+      if (Array.isArray(into)) into.push(chunk);
+      // 'abort-drain' ends the wait at once when the upload is aborted or the provider gave up reading.
+      else if (!into.write(chunk)) await Promise.race([once(into, 'drain'), once(into, 'abort-drain')]);
+      if (result.failure) break;
     }
-  }
-  override _flush(done: TransformCallback): void {
-    if (this.declared !== undefined && this.bytes < this.declared) {
-      done(
-        new ProviderError('INTEGRITY', `the body had ${this.bytes} bytes but ${this.declared} were declared`, {
-          provider: PROVIDER_NAME,
-        }),
-      );
-      return;
+    if (!result.failure && declared !== undefined && result.bytes < declared) {
+      throw problem('INTEGRITY', `the body had ${result.bytes} bytes but ${declared} were declared`);
     }
-    done();
+  } catch (error) {
+    result.failure ??= error;
+    source.destroy();
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    if (into instanceof PassThrough) into.end();
   }
+  return result;
 }
 
-function tooLarge(message: string): ProviderError {
-  return new ProviderError('TOO_LARGE', message, { provider: PROVIDER_NAME });
+function problem(code: 'TOO_LARGE' | 'INTEGRITY', message: string): ProviderError {
+  return new ProviderError(code, message, { provider: PROVIDER_NAME });
 }
 
-/** The body through a guard; the returned promise rejects with the first failure of either. */
-export function guarded(body: Body, guard: BodyGuard): { stream: Readable; failed: Promise<never> } {
-  const failed = new Promise<never>((_, reject) => {
-    pipeline(toReadable(body), guard, (error) => {
-      if (error) reject(error);
-    });
-  });
-  failed.catch(() => undefined);
-  return { stream: guard, failed };
-}
-
-/** All of a guarded stream in memory, for providers with only `upload(file)`: bounded by the guard's limit. */
-export async function collect(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
+export type { Readable };

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   type ByteRange,
@@ -18,7 +18,7 @@ import {
   type UploadOptions,
   type UploadProvider,
 } from 'upload-provider';
-import { BodyGuard, collect, guarded } from './body.js';
+import { type Pumped, pump } from './body.js';
 import { fromStrapiError } from './errors.js';
 import { type BridgeMetadata, kilobytes, namesFor, readMetadata, storedFileObject } from './file-object.js';
 import { LINK_PATH, LinkSigner } from './links.js';
@@ -50,8 +50,6 @@ export interface StrapiBridge extends UploadProvider {
 }
 
 const MAX_LINK_SECONDS = 7 * 24 * 60 * 60;
-/** How long a failed upload waits for the Strapi provider to give up before removing what it may have stored. */
-const SETTLE_MS = 2000;
 const debug = createDebug(PROVIDER_NAME);
 
 export function capabilitiesOf(o: Pick<ResolvedBridgeOptions, 'emptyFiles'>): Capabilities {
@@ -119,16 +117,6 @@ function createBridge(o: ResolvedBridgeOptions): StrapiBridge {
     return object.url ?? guessed(object);
   }
 
-  async function removeLeftovers(object: StrapiFile, work: Promise<unknown>): Promise<void> {
-    // Let the provider finish failing first, so nothing it is still writing appears after the delete.
-    await Promise.race([work.catch(() => undefined), new Promise((r) => setTimeout(r, SETTLE_MS).unref())]);
-    try {
-      await instance.delete!(object);
-    } catch (error) {
-      debug('could not remove what a failed upload left', { key: object.hash, error: String(error) });
-    }
-  }
-
   const bridge: StrapiBridge = {
     name: PROVIDER_NAME,
     capabilities,
@@ -166,44 +154,44 @@ function createBridge(o: ResolvedBridgeOptions): StrapiBridge {
           throw fromStrapiError(error, 'accept the file size');
         }
       }
-      const guard = new BodyGuard(declared, o.sizeLimit);
-      const { stream, failed } = guarded(file.body, guard);
-      let onAbort: (() => void) | undefined;
-      const aborted = new Promise<never>((_, reject) => {
-        onAbort = () => {
-          const error = new ProviderError('ABORTED', 'the upload was aborted', { provider: PROVIDER_NAME });
-          guard.destroy(error);
-          reject(error);
-        };
-        opts.signal?.addEventListener('abort', onAbort, { once: true });
-      });
-      aborted.catch(() => undefined);
-      const work = (async () => {
-        if (instance.uploadStream) {
-          object.stream = stream;
-          return instance.uploadStream(object);
-        }
-        // A provider with only upload(file) needs the whole file in memory: bounded by sizeLimit.
-        object.buffer = await collect(stream);
-        object.size = kilobytes(object.buffer.length);
-        return instance.upload!(object);
-      })();
-      // Providers write url and provider_metadata onto the object they are given.
-      const target = object;
-      try {
-        await Promise.race([work, failed, aborted]);
-        if (declared !== undefined && guard.bytes !== declared) {
-          throw new ProviderError('INTEGRITY', `the body had ${guard.bytes} bytes but ${declared} were declared`, {
-            provider: PROVIDER_NAME,
+      let pumped: Pumped;
+      let providerError: unknown;
+      if (instance.uploadStream) {
+        const feed = new PassThrough();
+        object.stream = feed;
+        const work = Promise.resolve()
+          .then(() => instance.uploadStream!(object))
+          .catch((error: unknown) => {
+            providerError = error;
+            // A provider that gave up stops reading: unblock the copy.
+            feed.emit('abort-drain');
+            feed.resume();
           });
-        }
-      } catch (error) {
-        await removeLeftovers(target, work);
-        throw fromStrapiError(error, 'store the file');
-      } finally {
-        if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
+        [pumped] = await Promise.all([pump(file.body, feed, declared, o.sizeLimit, opts.signal), work]);
+      } else {
+        // A provider with only upload(file) needs the whole file in memory: bounded by sizeLimit.
+        const chunks: Buffer[] = [];
+        pumped = await pump(file.body, chunks, declared, o.sizeLimit, opts.signal);
+        if (pumped.failure) throw fromStrapiError(pumped.failure, 'read the file');
+        object.buffer = Buffer.concat(chunks);
+        object.size = kilobytes(object.buffer.length);
+        await Promise.resolve()
+          .then(() => instance.upload!(object))
+          .catch((error: unknown) => {
+            providerError = error;
+          });
       }
-      return stored(k, file, guard.bytes, target);
+      delete object.stream;
+      delete object.buffer;
+      const failure = pumped.failure ?? providerError;
+      if (failure !== undefined) {
+        // The provider finished with what it got (or failed): remove whatever it stored.
+        await Promise.resolve()
+          .then(() => instance.delete!(object))
+          .catch((error: unknown) => debug('could not remove what a failed upload left', { error: String(error) }));
+        throw fromStrapiError(failure, 'store the file');
+      }
+      return stored(k, file, pumped.bytes, object);
     },
 
     async delete(ref: StoredRef): Promise<void> {

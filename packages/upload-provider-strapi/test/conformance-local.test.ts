@@ -1,8 +1,9 @@
 import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { expect, test } from '@jest/globals';
 import { describeProviderConformance } from 'upload-provider-conformance';
-import { capabilitiesOf, strapiProvider } from '../src/index.js';
+import { capabilitiesOf, type StrapiProviderModule, strapiProvider } from '../src/index.js';
 import { useBridgeHost } from './support/bridge-server.js';
 
 // @strapi/provider-upload-local from npm writes into public/uploads; the bridge's own handler serves those files and
@@ -27,6 +28,24 @@ describeProviderConformance({
       mentions: ['baseUrl', 'sizeLimit'],
     },
   ],
+});
+
+// The same provider with its uploadStream taken away: Strapi then hands it a buffer, and so does the bridge (bounded
+// by sizeLimit), which is the path of community providers that have only upload(file).
+const localModule = createRequire(__filename)('@strapi/provider-upload-local') as StrapiProviderModule;
+const bufferOnly: StrapiProviderModule = {
+  init(options) {
+    const { uploadStream: _, ...rest } = localModule.init(options) as Record<string, unknown>;
+    return rest;
+  },
+};
+
+describeProviderConformance({
+  name: 'strapi bridge over @strapi/provider-upload-local with upload() only (buffered)',
+  capabilities: capabilitiesOf({ emptyFiles: true }),
+  private: false,
+  create: () => host.make({ provider: bufferOnly, sizeLimit: 16 * 1024 * 1024 }),
+  cleanup: (p) => p.close(),
 });
 
 test('the strapi global exists only while a bridge is open', async () => {
