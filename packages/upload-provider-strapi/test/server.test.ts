@@ -67,6 +67,22 @@ describe('@strapi/provider-upload-local through the server', () => {
     await got.body?.cancel();
   });
 
+  test("configured by name, as upload.config.json does: provider 'strapi' loads this package", async () => {
+    const s = await startServer({
+      config: { provider: { name: 'strapi', options: { provider: '@strapi/provider-upload-local', publicDir } } },
+    });
+    try {
+      const health = await json(await fetch(`${s.url}/_health`));
+      expect(health.provider).toBe('strapi');
+      const file = await uploadText(s, 'configured', 'configured.txt');
+      const got = await fetch(`${s.url}${file.url}`);
+      expect(await got.text()).toBe('configured');
+      expect((await fetch(`${s.url}/api/upload/files/${file.id}`, { method: 'DELETE' })).status).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+
   test('nothing outside public/ is served, however the path is spelt', async () => {
     const s = server();
     for (const path of ['/uploads/../../etc/passwd', '/uploads/%2e%2e/%2e%2e/etc/passwd', '/uploads/.link']) {
