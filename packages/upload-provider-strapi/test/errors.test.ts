@@ -28,8 +28,8 @@ async function uploadError(providerOptions: Record<string, unknown>): Promise<Pr
 
 test('an unknown access key is ACCESS_DENIED', async () => {
   const options = strapiS3Options(s3.endpoint, BUCKET, 'private');
-  options.s3Options.credentials = { accessKeyId: 'NOBODY', secretAccessKey: 'nothing' };
-  const error = await uploadError(options);
+  const credentials = { accessKeyId: 'NOBODY', secretAccessKey: 'nothing' };
+  const error = await uploadError({ s3Options: { ...options.s3Options, credentials } });
   expect(error.code).toBe('ACCESS_DENIED');
   expect(error.provider).toBe('strapi');
   expect((error.cause as { name?: string }).name).toBe('InvalidAccessKeyId');
