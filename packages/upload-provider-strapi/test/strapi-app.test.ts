@@ -1,19 +1,30 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { CREDENTIALS, type Emulator, REGION, startS3rver } from '../../upload-provider-aws-s3/test/support/emulator.js';
-import { ensureStrapiApp, type RunningStrapi, STRAPI_VERSION, startStrapi } from './support/strapi-app.js';
+import {
+  ensureStrapiApp,
+  linkWorkspacePackages,
+  type RunningStrapi,
+  STRAPI_VERSION,
+  startStrapi,
+} from './support/strapi-app.js';
 
 // Our providers inside a real Strapi 5 app, created with create-strapi-app at test time (cached between runs outside
 // the repository), uploading through Strapi's own REST API: Strapi requires `upload-provider-strapi/strapi` as it
 // requires any upload provider, and calls its uploadStream, delete, isPrivate and getSignedUrl.
 const MINUTES = 60_000;
 let app: { dir: string; created: boolean };
+let nodePath: string;
+const links = mkdtempSync(join(tmpdir(), 'strapi-app-links-'));
+afterAll(() => rmSync(links, { recursive: true, force: true }));
 
 beforeAll(async () => {
   const started = Date.now();
   app = await ensureStrapiApp();
+  nodePath = linkWorkspacePackages(links);
   // Reported so cold (created) and warm (cached) runs can be told apart in CI logs.
   process.stdout.write(
     `Strapi ${STRAPI_VERSION} app ${app.created ? 'created' : 'reused'} in ${Math.round((Date.now() - started) / 1000)} s: ${app.dir}\n`,
@@ -50,21 +61,25 @@ describe(`upload-provider-aws-s3 inside Strapi ${STRAPI_VERSION} (private bucket
   let strapi: RunningStrapi;
   beforeAll(async () => {
     s3 = await startS3rver([BUCKET]);
-    strapi = await startStrapi(app.dir, {
-      provider: 'upload-provider-strapi/strapi',
-      providerOptions: {
-        provider: 'aws-s3',
-        options: {
-          bucket: BUCKET,
-          region: REGION,
-          endpoint: s3.endpoint,
-          forcePathStyle: true,
-          credentials: CREDENTIALS,
-          visibility: 'private',
+    strapi = await startStrapi(
+      app.dir,
+      {
+        provider: 'upload-provider-strapi/strapi',
+        providerOptions: {
+          provider: 'aws-s3',
+          options: {
+            bucket: BUCKET,
+            region: REGION,
+            endpoint: s3.endpoint,
+            forcePathStyle: true,
+            credentials: CREDENTIALS,
+            visibility: 'private',
+          },
+          urlExpiresIn: 600,
         },
-        urlExpiresIn: 600,
       },
-    });
+      nodePath,
+    );
   }, 5 * MINUTES);
   afterAll(async () => {
     await strapi?.stop();
@@ -103,10 +118,14 @@ describe(`upload-provider-local inside Strapi ${STRAPI_VERSION} (public/uploads,
     // A folder of this run under the app's public/uploads, which Strapi serves at /uploads.
     const folder = `test-${process.pid}-${Date.now()}`;
     root = join(app.dir, 'public', 'uploads', folder);
-    strapi = await startStrapi(app.dir, {
-      provider: 'upload-provider-strapi/strapi',
-      providerOptions: { provider: 'local', options: { root, baseUrl: `/uploads/${folder}` } },
-    });
+    strapi = await startStrapi(
+      app.dir,
+      {
+        provider: 'upload-provider-strapi/strapi',
+        providerOptions: { provider: 'local', options: { root, baseUrl: `/uploads/${folder}` } },
+      },
+      nodePath,
+    );
   }, 5 * MINUTES);
   afterAll(async () => {
     await strapi?.stop();

@@ -1,9 +1,9 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -47,45 +47,55 @@ const PACKAGES = resolve(__dirname, '../../..');
 /**
  * A built Strapi app, made with create-strapi-app once per Strapi version and test set-up and kept outside the
  * repository (`$UPLOAD_PROVIDER_STRAPI_CACHE`, default `~/.cache/upload-provider-strapi`), so later runs start in
- * seconds; a fresh machine (CI) creates it, which takes minutes. The workspace packages are linked in on every run.
+ * seconds; a fresh machine (CI) creates it, which takes minutes. It is built in a folder of its own and renamed into
+ * place when ready, so two runs at once never share a half-made app.
  */
 export async function ensureStrapiApp(): Promise<{ dir: string; created: boolean }> {
   const cache = process.env.UPLOAD_PROVIDER_STRAPI_CACHE ?? join(homedir(), '.cache', 'upload-provider-strapi');
   const digest = createHash('sha256').update(PLUGINS).update(INDEX).digest('hex').slice(0, 12);
   const dir = join(cache, `strapi-app-${STRAPI_VERSION}-${digest}`);
-  let created = false;
-  if (!existsSync(join(dir, '.ready'))) {
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(cache, { recursive: true });
-    const env = { ...process.env, STRAPI_TELEMETRY_DISABLED: 'true', NODE_OPTIONS: '' };
-    const args = [
-      '--skip-cloud',
-      '--no-run',
-      '--ts',
-      '--use-npm',
-      '--install',
-      '--no-example',
-      '--no-git-init',
-      '--skip-db',
-    ];
-    await run('npx', ['-y', `create-strapi-app@${STRAPI_VERSION}`, dir, ...args], {
+  if (existsSync(join(dir, '.ready'))) return { dir, created: false };
+  const building = `${dir}.building-${process.pid}`;
+  rmSync(building, { recursive: true, force: true });
+  mkdirSync(cache, { recursive: true });
+  const env = { ...process.env, STRAPI_TELEMETRY_DISABLED: 'true', NODE_OPTIONS: '' };
+  const args = [
+    '--skip-cloud',
+    '--no-run',
+    '--ts',
+    '--use-npm',
+    '--install',
+    '--no-example',
+    '--no-git-init',
+    '--skip-db',
+  ];
+  try {
+    await run('npx', ['-y', `create-strapi-app@${STRAPI_VERSION}`, building, ...args], {
       cwd: cache,
       env,
       maxBuffer: 64 << 20,
     });
-    writeFileSync(join(dir, 'config', 'plugins.ts'), PLUGINS);
-    writeFileSync(join(dir, 'src', 'index.ts'), INDEX);
-    await run('npm', ['run', 'build'], { cwd: dir, env, maxBuffer: 64 << 20 });
-    writeFileSync(join(dir, '.ready'), new Date().toISOString());
-    created = true;
+    writeFileSync(join(building, 'config', 'plugins.ts'), PLUGINS);
+    writeFileSync(join(building, 'src', 'index.ts'), INDEX);
+    await run('npm', ['run', 'build'], { cwd: building, env, maxBuffer: 64 << 20 });
+    writeFileSync(join(building, '.ready'), new Date().toISOString());
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(building, dir);
+  } finally {
+    rmSync(building, { recursive: true, force: true });
   }
-  for (const name of LINKED) {
-    const link = join(dir, 'node_modules', name);
-    rmSync(link, { recursive: true, force: true });
-    mkdirSync(dirname(link), { recursive: true });
-    symlinkSync(join(PACKAGES, name), link, 'dir');
-  }
-  return { dir, created };
+  return { dir, created: true };
+}
+
+/**
+ * A folder of links to this checkout's packages, given to Strapi as NODE_PATH: Strapi's `require` of the provider
+ * and the bridge's loading of upload-provider-aws-s3 and -local find them there, and the shared app is never changed.
+ */
+export function linkWorkspacePackages(into: string): string {
+  const modules = join(into, 'node_modules');
+  mkdirSync(modules, { recursive: true });
+  for (const name of LINKED) symlinkSync(join(PACKAGES, name), join(modules, name), 'dir');
+  return modules;
 }
 
 export interface RunningStrapi {
@@ -107,7 +117,7 @@ async function freePort(): Promise<number> {
  * Starts `strapi start` in the app on 127.0.0.1 with a fresh SQLite file (removed on stop) and the given upload config;
  * resolves when healthy.
  */
-export async function startStrapi(dir: string, uploadConfig: unknown): Promise<RunningStrapi> {
+export async function startStrapi(dir: string, uploadConfig: unknown, nodePath: string): Promise<RunningStrapi> {
   const port = await freePort();
   // The app's config/database.ts joins DATABASE_FILENAME to the app folder, so it must be relative.
   const database = join('.tmp', `test-${process.pid}-${port}.db`);
@@ -123,6 +133,7 @@ export async function startStrapi(dir: string, uploadConfig: unknown): Promise<R
       UPLOAD_PROVIDER_TEST_CONFIG: JSON.stringify(uploadConfig),
       STRAPI_TELEMETRY_DISABLED: 'true',
       NODE_OPTIONS: '--openssl-legacy-provider',
+      NODE_PATH: nodePath,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
