@@ -4,7 +4,6 @@ export type { BridgeMetadata } from './file-object.js';
 export type { StrapiFile, StrapiProviderInstance } from './load.js';
 export type { ResolvedBridgeOptions, StrapiBridgeOptions, StrapiProviderModule } from './options.js';
 export {
-  capabilitiesOf,
   REQUEST_HANDLER,
   type StrapiBridge,
   type StrapiRequestHandler,

@@ -8,7 +8,6 @@ import {
   createDebug,
   defineProvider,
   knownSize,
-  normaliseKey,
   ProviderError,
   type ProviderFile,
   type SignedUrl,
@@ -18,7 +17,7 @@ import {
   type UploadOptions,
   type UploadProvider,
 } from 'upload-provider';
-import { type Pumped, pump } from './body.js';
+import { GAVE_UP, type Pumped, pump } from './body.js';
 import { fromStrapiError } from './errors.js';
 import { type BridgeMetadata, kilobytes, namesFor, readMetadata, storedFileObject } from './file-object.js';
 import { LINK_PATH, LinkSigner } from './links.js';
@@ -52,7 +51,7 @@ export interface StrapiBridge extends UploadProvider {
 const MAX_LINK_SECONDS = 7 * 24 * 60 * 60;
 const debug = createDebug(PROVIDER_NAME);
 
-export function capabilitiesOf(o: Pick<ResolvedBridgeOptions, 'emptyFiles'>): Capabilities {
+function capabilitiesOf(o: Pick<ResolvedBridgeOptions, 'emptyFiles'>): Capabilities {
   return {
     read: true,
     rangeRead: true,
@@ -98,7 +97,6 @@ function createBridge(o: ResolvedBridgeOptions): StrapiBridge {
   const capabilities = capabilitiesOf(o);
   let closed = false;
 
-  const key = (ref: { key: string }) => normaliseKey(ref.key);
   /** A provider's relative URL (`/uploads/a.png`) on the bridge's origin, when that is known. */
   const located = (url: string) => (url.startsWith('/') && absolute ? `${absolute.origin}${url}` : url);
   /** Where Strapi's local provider would put an object whose metadata is unknown. */
@@ -123,20 +121,9 @@ function createBridge(o: ResolvedBridgeOptions): StrapiBridge {
     isPrivate: () => isPrivate,
 
     async upload(file: ProviderFile, opts: UploadOptions = {}): Promise<StoredFile> {
-      const k = key(file);
+      // The core's guard has normalised the key, checked the size against sizeLimit, and guards the stream's length.
+      const k = file.key;
       const declared = knownSize(file.body, file.size);
-      if (opts.signal?.aborted)
-        throw new ProviderError('ABORTED', 'the upload was aborted', { provider: PROVIDER_NAME });
-      if (declared === 0 && !o.emptyFiles) {
-        throw new ProviderError('INVALID_INPUT', 'this backend does not store empty files (emptyFiles: false)', {
-          provider: PROVIDER_NAME,
-        });
-      }
-      if (declared !== undefined && declared > o.sizeLimit) {
-        throw new ProviderError('TOO_LARGE', `the file has ${declared} bytes, over sizeLimit (${o.sizeLimit})`, {
-          provider: PROVIDER_NAME,
-        });
-      }
       const names = namesFor(k);
       const object: StrapiFile = {
         name: file.name,
@@ -164,14 +151,14 @@ function createBridge(o: ResolvedBridgeOptions): StrapiBridge {
           .catch((error: unknown) => {
             providerError = error;
             // A provider that gave up stops reading: unblock the copy.
-            feed.emit('abort-drain');
+            feed.emit(GAVE_UP);
             feed.resume();
           });
-        [pumped] = await Promise.all([pump(file.body, feed, declared, o.sizeLimit, opts.signal), work]);
+        [pumped] = await Promise.all([pump(file.body, feed, opts.signal), work]);
       } else {
         // A provider with only upload(file) needs the whole file in memory: bounded by sizeLimit.
         const chunks: Buffer[] = [];
-        pumped = await pump(file.body, chunks, declared, o.sizeLimit, opts.signal);
+        pumped = await pump(file.body, chunks, opts.signal);
         if (pumped.failure) throw fromStrapiError(pumped.failure, 'read the file');
         object.buffer = Buffer.concat(chunks);
         object.size = kilobytes(object.buffer.length);
@@ -195,7 +182,7 @@ function createBridge(o: ResolvedBridgeOptions): StrapiBridge {
     },
 
     async delete(ref: StoredRef): Promise<void> {
-      const object = storedFileObject(key(ref), ref);
+      const object = storedFileObject(ref.key, ref);
       try {
         await instance.delete!(object);
       } catch (error) {
@@ -205,33 +192,19 @@ function createBridge(o: ResolvedBridgeOptions): StrapiBridge {
     },
 
     url(ref: StoredRef): string {
-      const k = key(ref);
-      const meta = readMetadata(ref);
-      return located(meta?.url ?? guessed(namesFor(k)));
+      return located(readMetadata(ref)?.url ?? guessed(namesFor(ref.key)));
     },
 
     async signUrl(ref: StoredRef, opts: SignOptions = {}): Promise<SignedUrl> {
-      const k = key(ref);
+      // The core's guard has checked the lifetime against maxExpiresIn.
       const expiresIn = opts.expiresIn ?? o.urlExpiresIn;
-      if (!Number.isInteger(expiresIn) || expiresIn <= 0 || expiresIn > MAX_LINK_SECONDS) {
-        throw new ProviderError(
-          'INVALID_INPUT',
-          `expiresIn must be a whole number of seconds from 1 to ${MAX_LINK_SECONDS}, got ${expiresIn}`,
-          { provider: PROVIDER_NAME },
-        );
-      }
-      const target: BridgeMetadata = readMetadata(ref) ?? namesFor(k);
+      const target: BridgeMetadata = readMetadata(ref) ?? namesFor(ref.key);
       const expiresAt = new Date(Date.now() + expiresIn * 1000);
       return { url: `${baseUrl}/${LINK_PATH}?${signer.sign(target, expiresAt)}`, expiresAt };
     },
 
     async read(ref: StoredRef, range?: ByteRange): Promise<Readable> {
-      const object = storedFileObject(key(ref), ref);
-      if (range && (range.start < 0 || (range.end !== undefined && range.end < range.start))) {
-        throw new ProviderError('INVALID_INPUT', 'a range must start at 0 or later and not end before it starts', {
-          provider: PROVIDER_NAME,
-        });
-      }
+      const object = storedFileObject(ref.key, ref);
       const location = await servingLocation(object);
       if (!location)
         throw new ProviderError('NOT_FOUND', 'the object has no URL to read it from', { provider: PROVIDER_NAME });
@@ -321,5 +294,7 @@ function answer(res: ServerResponse, status: number, message: string): void {
 export const strapiProvider = defineProvider({
   name: PROVIDER_NAME,
   options: strapiBridgeOptions,
+  capabilities: capabilitiesOf,
+  limits: (o) => ({ maxExpiresIn: MAX_LINK_SECONDS, wholeSeconds: true, maxObjectSize: o.sizeLimit }),
   create: createBridge,
 });

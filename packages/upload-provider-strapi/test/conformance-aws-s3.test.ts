@@ -1,7 +1,7 @@
 import { afterAll, beforeAll } from '@jest/globals';
 import { describeProviderConformance } from 'upload-provider-conformance';
 import { type Emulator, startS3rver } from '../../upload-provider-aws-s3/test/support/emulator.js';
-import { capabilitiesOf } from '../src/index.js';
+import { strapiProvider } from '../src/index.js';
 import { strapiS3Options } from './support/backends.js';
 import { useBridgeHost } from './support/bridge-server.js';
 
@@ -20,7 +20,7 @@ afterAll(() => s3.close());
 for (const acl of ['private', 'public-read'] as const) {
   describeProviderConformance({
     name: `strapi bridge over @strapi/provider-upload-aws-s3 (${acl}, s3rver)`,
-    capabilities: capabilitiesOf({ emptyFiles: true }),
+    capabilities: strapiProvider.capabilitiesFor({ provider: '@strapi/provider-upload-aws-s3' }),
     private: acl === 'private',
     create: () =>
       host.make({

@@ -1,5 +1,5 @@
 import { describeProviderConformance } from 'upload-provider-conformance';
-import { capabilitiesOf } from '../src/index.js';
+import { strapiProvider } from '../src/index.js';
 import { useStrapiCloud } from './support/backends.js';
 import { useBridgeHost } from './support/bridge-server.js';
 
@@ -10,7 +10,7 @@ const cloud = useStrapiCloud('strapi-cloud');
 
 describeProviderConformance({
   name: 'strapi bridge over @strapi/provider-upload-cloudinary (Cloudinary stand-in)',
-  capabilities: capabilitiesOf({ emptyFiles: false }),
+  capabilities: strapiProvider.capabilitiesFor({ provider: '@strapi/provider-upload-cloudinary', emptyFiles: false }),
   private: false,
   create: () =>
     host.make({

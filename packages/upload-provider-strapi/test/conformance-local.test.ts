@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { expect, test } from '@jest/globals';
 import { describeProviderConformance } from 'upload-provider-conformance';
-import { capabilitiesOf, type StrapiProviderModule, strapiProvider } from '../src/index.js';
+import { type StrapiProviderModule, strapiProvider } from '../src/index.js';
 import { useBridgeHost } from './support/bridge-server.js';
 
 // @strapi/provider-upload-local from npm writes into public/uploads; the bridge's own handler serves those files and
@@ -12,7 +12,7 @@ const host = useBridgeHost();
 
 describeProviderConformance({
   name: 'strapi bridge over @strapi/provider-upload-local',
-  capabilities: capabilitiesOf({ emptyFiles: true }),
+  capabilities: strapiProvider.capabilitiesFor({ provider: '@strapi/provider-upload-local' }),
   private: false,
   create: () => host.make({ provider: '@strapi/provider-upload-local' }),
   cleanup: (p) => p.close(),
@@ -42,7 +42,7 @@ const bufferOnly: StrapiProviderModule = {
 
 describeProviderConformance({
   name: 'strapi bridge over @strapi/provider-upload-local with upload() only (buffered)',
-  capabilities: capabilitiesOf({ emptyFiles: true }),
+  capabilities: strapiProvider.capabilitiesFor({ provider: '@strapi/provider-upload-local' }),
   private: false,
   create: () => host.make({ provider: bufferOnly, sizeLimit: 16 * 1024 * 1024 }),
   cleanup: (p) => p.close(),
