@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import multipart from '@fastify/multipart';
 import Fastify, {
   type FastifyInstance,
@@ -16,13 +17,15 @@ import { registerCors } from './cors.js';
 import { envelope, HttpError, toEnvelope } from './errors.js';
 import { serializeRequest } from './logging.js';
 import { createLocalHandlerFor, createProvider, LOCAL_BASE_PATH } from './provider.js';
-import { directRoutes } from './routes/direct/index.js';
+import { directRoutes, SWEEP_INTERVAL_MS } from './routes/direct/index.js';
 import { filesRoutes } from './routes/files/index.js';
 import { strapiRoutes } from './routes/strapi/index.js';
 import { openDatabase } from './store/db.js';
+import { createJournal } from './store/journal.js';
 import { createRepository } from './store/repository.js';
 import { createImages } from './uploads/images.js';
 import { createIngest, type ImageProcessor } from './uploads/ingest.js';
+import { type OrphanSweepDeps, sweepOrphans } from './uploads/orphans.js';
 
 export interface BuildAppOptions {
   /** Use this provider instead of creating the configured one (it is still closed with the app). */
@@ -124,7 +127,9 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
     await provider.close?.();
     throw error;
   }
-  const pipeline = createIngest({ config, provider, repo, images, log: app.log });
+  const journal = createJournal(database.db);
+  const spoolFolders = new Set<string>();
+  const pipeline = createIngest({ config, provider, repo, images, log: app.log, journal, spoolFolders });
   const ctx: UploadsContext = {
     config,
     provider,
@@ -139,7 +144,32 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
   };
   app.decorate('uploads', ctx);
 
+  const orphans: OrphanSweepDeps = {
+    db: database.db,
+    dialect: database.dialect,
+    journal,
+    provider,
+    tempDir: config.tempDir ?? tmpdir(),
+    graceMs: config.orphanGraceMs,
+    liveFolders: spoolFolders,
+    log: app.log,
+  };
+  let sweeping: NodeJS.Timeout | undefined;
+  let swept: Promise<unknown> = Promise.resolve();
+  const sweep = () => {
+    swept = sweepOrphans(orphans).catch((error: unknown) => app.log.error({ err: error }, 'orphan sweep failed'));
+    return swept;
+  };
+  // At start-up before listening (what a killed process left is gone before new uploads come), then every minute.
+  app.addHook('onReady', async () => {
+    await sweep();
+    sweeping = setInterval(sweep, SWEEP_INTERVAL_MS);
+    sweeping.unref();
+  });
+
   app.addHook('onClose', async () => {
+    if (sweeping) clearInterval(sweeping);
+    await swept;
     await provider.close?.();
     await database.close();
   });

@@ -9,6 +9,7 @@ import {
   type StoredRef,
   type UploadProvider,
 } from 'upload-provider';
+import { pauseForTest } from '../uploads/test-pause.js';
 import { Semaphore } from './semaphore.js';
 
 /** An image the server will not process: too many pixels (a decompression bomb) or unreadable pixel data. */
@@ -251,6 +252,7 @@ export function createImageProcessor(options: ImageProcessorOptions = {}): Image
           input.signal ? { signal: input.signal } : {},
         );
         uploaded.push({ name: format.name, ref: { key, providerMetadata: stored.providerMetadata ?? null } });
+        await pauseForTest('during-formats');
         formats[format.name] = {
           name: `${format.name}_${input.name}`,
           hash: `${format.name}_${input.hash}`,

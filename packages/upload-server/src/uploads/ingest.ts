@@ -22,8 +22,10 @@ import { checkMime, isInlineSafe, sniffStream } from '../content/index.js';
 import { HttpError } from '../errors.js';
 import { formatKey, type ImageProcessor } from '../images/index.js';
 import { type FormatEntity, roundKb, storedFormats } from '../routes/strapi/entity.js';
+import type { Journal, NewPendingObject } from '../store/journal.js';
 import { type NewLink, nowIso, type Repository } from '../store/repository.js';
 import type { FileEntityRow, FileRow, NewFileRow } from '../store/schema.js';
+import { pauseForTest } from './test-pause.js';
 
 export interface FileInfo {
   name?: string | null;
@@ -65,6 +67,8 @@ export interface StagedFile {
   secret?: string;
   /** Every object written for this file (original and formats), for compensation. */
   objects: StoredRef[];
+  /** Its keys in the journal, pending until a row owns them or they are removed. */
+  pending: string[];
 }
 
 export interface CommitOptions {
@@ -116,6 +120,9 @@ export interface IngestDeps {
   repo: Repository;
   images: ImageProcessor | null;
   log: FastifyBaseLogger;
+  journal: Journal;
+  /** Spool folders in use: the sweep leaves them alone. */
+  spoolFolders: Set<string>;
 }
 
 // Raster types sharp decodes: these are spooled to a temporary file so their size is probed before any byte is
@@ -173,38 +180,75 @@ function aborted(signal: AbortSignal | undefined): boolean {
 }
 
 export function createIngest(deps: IngestDeps): Ingest {
-  const { config, provider, repo, images, log } = deps;
+  const { config, provider, repo, images, log, journal, spoolFolders } = deps;
   const limit = config.sizeLimit;
   const tempRoot = config.tempDir ?? tmpdir();
 
-  const deleteQuietly = async (ref: StoredRef) => {
-    try {
-      await provider.delete(ref);
-    } catch (error) {
-      // The row is already gone or never existed: an object left here is an orphan; say so for the operator.
-      log.error({ err: error, key: ref.key }, 'could not remove a stored object; it is now an orphan');
-    }
+  /** Deletes `refs` and clears `pending` except the keys whose delete failed (the sweep retries those). */
+  const compensate = async (refs: StoredRef[], pending: string[]) => {
+    const failed = new Set<string>();
+    await Promise.all(
+      refs.map(async (ref) => {
+        try {
+          await provider.delete(ref);
+        } catch (error) {
+          failed.add(ref.key);
+          log.error({ err: error, key: ref.key }, 'could not remove a stored object; the orphan sweep will retry');
+        }
+      }),
+    );
+    await journal.clear(pending.filter((key) => !failed.has(key))).catch((error: unknown) => {
+      log.error({ err: error }, 'could not clear the upload journal; the orphan sweep will');
+    });
   };
 
-  const discard = async (staged: StagedFile) => {
-    await Promise.all(staged.objects.map(deleteQuietly));
+  /** The journal entries of an original and the formats it may get. */
+  const pendingOf = (key: string, providerMetadata: Record<string, unknown> | null, raster: boolean) => {
+    const entries: NewPendingObject[] = [{ key, providerMetadata }];
+    if (raster && images && config.images.formats) {
+      const names = [...(config.images.thumbnail ? ['thumbnail'] : []), ...Object.keys(config.images.breakpoints)];
+      for (const format of names) entries.push({ key: formatKey(key, format), fileKey: key, format });
+    }
+    return entries;
   };
+
+  const makeSpool = async (prefix: string) => {
+    const dir = await mkdtemp(join(tempRoot, prefix));
+    spoolFolders.add(dir);
+    return dir;
+  };
+  const removeSpool = async (dir: string) => {
+    await rm(dir, { recursive: true, force: true });
+    spoolFolders.delete(dir);
+  };
+
+  const discard = (staged: StagedFile) => compensate(staged.objects, staged.pending);
+
+  /** A row's objects (original and formats) as journal entries. */
+  const pendingOfRow = (row: FileRow): NewPendingObject[] => [
+    { key: row.object_key, providerMetadata: parseMetadata(row.provider_metadata) },
+    ...Object.entries(storedFormats(row) ?? {}).map(([format, f]) => ({
+      key: formatKey(row.object_key, format),
+      fileKey: row.object_key,
+      format,
+      providerMetadata: f.provider_metadata ?? null,
+    })),
+  ];
 
   const removeObjects = async (row: FileRow) => {
-    const refs: StoredRef[] = [
-      { key: row.object_key, providerMetadata: parseMetadata(row.provider_metadata) },
-      ...Object.entries(storedFormats(row) ?? {}).map(([name, f]) => ({
-        key: formatKey(row.object_key, name),
-        providerMetadata: f.provider_metadata ?? null,
-      })),
-    ];
-    await Promise.all(refs.map(deleteQuietly));
+    const entries = pendingOfRow(row);
+    const refs = entries.map((e) => ({ key: e.key, providerMetadata: e.providerMetadata ?? null }));
+    await compensate(
+      refs,
+      entries.map((e) => e.key),
+    );
   };
 
   const stage = async (input: IngestInput): Promise<StagedFile> => {
     const { signal } = input;
     const counter = new ByteCounter(limit);
     const objects: StoredRef[] = [];
+    let pending: string[] = [];
     let temp: string | undefined;
     try {
       if (aborted(signal)) throw new ProviderError('ABORTED', 'the upload was aborted');
@@ -232,9 +276,13 @@ export function createIngest(deps: IngestDeps): Ingest {
       let height: number | null = null;
       let formats: Record<string, FormatEntity> | null = null;
       const raster = RASTER.has(mime) && images !== null;
+      // Write-ahead: the keys are pending before any byte reaches the storage.
+      const entries = pendingOf(key, null, raster);
+      await journal.record(entries);
+      pending = entries.map((e) => e.key);
       if (raster || !provider.capabilities.unknownSize) {
         // Spool to a temporary file: bounded memory, a known size, and a file sharp can probe.
-        const dir = await mkdtemp(join(tempRoot, 'upload-server-'));
+        const dir = await makeSpool('upload-server-');
         temp = dir;
         const path = join(dir, 'original');
         await pipeline(sniffed.stream, counter, createWriteStream(path, { highWaterMark: 1024 * 1024 }), { signal });
@@ -288,9 +336,10 @@ export function createIngest(deps: IngestDeps): Ingest {
         folderPath: prefix ? `/${prefix}` : '/',
         ...(secret ? { secret } : {}),
         objects,
+        pending,
       };
     } catch (error) {
-      await Promise.all(objects.map(deleteQuietly));
+      await compensate(objects, pending);
       input.stream.resume();
       if (error instanceof HttpError) throw error;
       if (isTooLarge(error, counter, limit)) throw tooLarge(limit);
@@ -305,11 +354,19 @@ export function createIngest(deps: IngestDeps): Ingest {
       if (isProviderError(error, 'INVALID_INPUT')) throw new HttpError(400, error.message);
       throw error;
     } finally {
-      if (temp) await rm(temp, { recursive: true, force: true });
+      if (temp) await removeSpool(temp);
     }
   };
 
+  /** A row owns the staged objects now: they are no longer pending. */
+  const settle = async (staged: StagedFile) => {
+    await journal.clear(staged.pending).catch((error: unknown) => {
+      log.error({ err: error }, 'could not clear the upload journal; the orphan sweep will');
+    });
+  };
+
   const commit = async (staged: StagedFile, options: CommitOptions = {}): Promise<FileEntityRow> => {
+    await pauseForTest('after-store');
     const now = nowIso();
     const info = options.fileInfo ?? {};
     const content = {
@@ -333,6 +390,8 @@ export function createIngest(deps: IngestDeps): Ingest {
       if (options.replaceId !== undefined) {
         const old = await repo.findFile(options.replaceId);
         if (!old) throw new HttpError(404, 'file.notFound');
+        // The old objects are pending from before the row lets go of them until they are removed.
+        await journal.record(pendingOfRow(old));
         const row = await repo.updateFile(options.replaceId, {
           ...content,
           name: info.name ? sanitiseName(info.name, staged.filename) : staged.filename,
@@ -340,6 +399,7 @@ export function createIngest(deps: IngestDeps): Ingest {
           ...(info.caption !== undefined ? { caption: info.caption } : {}),
         });
         if (!row) throw new HttpError(404, 'file.notFound');
+        await settle(staged);
         await removeObjects(old);
         return row;
       }
@@ -354,6 +414,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       };
       const single = (link: NewLink) => config.contentTypes[link.ref]?.[link.field] === 'single';
       const inserted = await repo.insertFile(row, options.links ?? [], single);
+      await settle(staged);
       return staged.secret ? { ...inserted, secret: staged.secret } : inserted;
     } catch (error) {
       await discard(staged);
@@ -374,6 +435,7 @@ export function createIngest(deps: IngestDeps): Ingest {
     const { signal } = input;
     const ref: StoredRef = { key: input.key, providerMetadata: input.providerMetadata ?? null };
     const objects: StoredRef[] = [];
+    let pending: string[] = [];
     let temp: string | undefined;
     let source: Readable | undefined;
     const counter = new ByteCounter(limit);
@@ -402,8 +464,12 @@ export function createIngest(deps: IngestDeps): Ingest {
       let height: number | null = null;
       let formats: Record<string, FormatEntity> | null = null;
       let bytes = input.size;
+      // The object is in the storage already: from here until a row owns it, it is pending like a staged one.
+      const entries = pendingOf(input.key, ref.providerMetadata ?? null, RASTER.has(mime) && images !== null);
+      await journal.record(entries);
+      pending = entries.map((e) => e.key);
       if (RASTER.has(mime) && images) {
-        const dir = await mkdtemp(join(tempRoot, 'upload-server-'));
+        const dir = await makeSpool('upload-server-');
         temp = dir;
         const path = join(dir, 'original');
         await pipeline(sniffed.stream, counter, createWriteStream(path, { highWaterMark: 1024 * 1024 }), { signal });
@@ -462,15 +528,17 @@ export function createIngest(deps: IngestDeps): Ingest {
         folderPath: prefix ? `/${prefix}` : '/',
         ...(secret ? { secret } : {}),
         objects: [ref, ...objects],
+        pending,
       };
     } catch (error) {
       source?.destroy();
-      await Promise.all([...objects, ...(input.keepOnFailure ? [] : [ref])].map(deleteQuietly));
+      // A kept original goes back to its owner (the direct upload): its entry is cleared with the rest.
+      await compensate([...objects, ...(input.keepOnFailure ? [] : [ref])], pending);
       if (error instanceof HttpError) throw error;
       if (isTooLarge(error, counter, limit)) throw tooLarge(limit);
       throw error;
     } finally {
-      if (temp) await rm(temp, { recursive: true, force: true });
+      if (temp) await removeSpool(temp);
     }
   };
 
