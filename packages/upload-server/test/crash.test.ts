@@ -161,27 +161,31 @@ for (const kind of databases()) {
       await restartAndCheck();
     });
 
-    test('killed after the storage has the object, before the row is written', async () => {
-      const server = await start({ UPLOAD_TEST_PAUSE_AT: 'after-store', UPLOAD_TEST_PAUSE_FILE: marker });
-      const pending = upload(server.url, 'lost.png', photo, 'image/png').catch(() => undefined);
+    /** Uploads the image to a server that pauses at `point`, and kills it there; resolves with what was stored. */
+    const killAt = async (point: 'after-store' | 'during-formats', name: string) => {
+      const server = await start({ UPLOAD_TEST_PAUSE_AT: point, UPLOAD_TEST_PAUSE_FILE: marker });
+      const pending = upload(server.url, `${name}.png`, photo, 'image/png').catch(() => undefined);
       await eventually(async () => existsSync(marker), 'the upload reaching the pause', 2000);
       rmSync(marker);
-      // The object (and its formats) are in the storage now, with no row.
-      expect(walk(uploadsDir(), [INTERNAL]).filter((k) => k.includes('lost_')).length).toBeGreaterThan(0);
+      const stored = walk(uploadsDir(), [INTERNAL]).filter((k) => k.includes(`${name}_`));
+      const spooled = readdirSync(tempDir);
       await kill(server);
       await pending;
+      return { stored, spooled };
+    };
+
+    test('killed after the storage has the object, before the row is written', async () => {
+      const { stored } = await killAt('after-store', 'lost');
+      // The original and its formats were in the storage, with no row.
+      expect(stored).toHaveLength(5);
       await restartAndCheck();
     });
 
     test('killed while the image formats are being stored', async () => {
-      const server = await start({ UPLOAD_TEST_PAUSE_AT: 'during-formats', UPLOAD_TEST_PAUSE_FILE: marker });
-      const pending = upload(server.url, 'half.png', photo, 'image/png').catch(() => undefined);
-      await eventually(async () => existsSync(marker), 'the upload reaching the pause', 2000);
-      rmSync(marker);
-      expect(walk(uploadsDir(), [INTERNAL]).filter((k) => k.includes('half_')).length).toBeGreaterThan(1);
-      expect(readdirSync(tempDir).length).toBe(1);
-      await kill(server);
-      await pending;
+      const { stored, spooled } = await killAt('during-formats', 'half');
+      // The original and the first format were stored; the image was still in its spool folder.
+      expect(stored).toHaveLength(2);
+      expect(spooled).toHaveLength(1);
       await restartAndCheck();
     });
   });
