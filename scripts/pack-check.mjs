@@ -13,6 +13,7 @@ const packages = [
   'upload-provider',
   'upload-provider-local',
   'upload-provider-conformance',
+  'upload-provider-memory',
   'upload-provider-aws-s3',
   'upload-provider-gcs',
   'upload-provider-cloudinary',

@@ -1,6 +1,24 @@
+export { describeProviderConformance } from './bindings/globals.js';
 export { generatedStream, hashResponse, hashStream, sha256 } from './bytes.js';
-export { ESCAPING_KEYS, HOSTILE_NAMES, tamperSignature } from './cases.js';
-export { describeProviderConformance } from './jest.js';
-export type { CaseContext, ConformanceCase, ConformanceOptions, Enforcement, InvalidOptionsCase } from './options.js';
+export { ESCAPING_KEYS, HOSTILE_NAMES, type Plan, type SkippedCase, tamperSignature } from './cases/index.js';
+export type {
+  CaseContext,
+  ConformanceCase,
+  ConformanceFactory,
+  ConformanceOptions,
+  Enforcement,
+  InvalidOptionsCase,
+} from './options.js';
 export { decodePostPolicy, type PolicyConstraints } from './policy.js';
-export { type CaseResult, casesFor, inspectProvider, runCase, runConformance, selectCases } from './runner.js';
+export {
+  type CaseResult,
+  casesFor,
+  type DeclaredShape,
+  inspectProvider,
+  makeProvider,
+  planConformance,
+  runCase,
+  runConformance,
+  selectCases,
+} from './runner.js';
+export { bindRunner, type TestRunner } from './suite.js';

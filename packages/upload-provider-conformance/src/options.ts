@@ -23,6 +23,19 @@ export interface Enforcement {
    * Emulators that write objects in place (s3rver) cannot: set false there, and say so.
    */
   atomicOverwrite?: boolean;
+  /**
+   * A signed URL's download name is applied by the storage (`Content-Disposition: attachment; filename=...`).
+   * Emulators that ignore it (the GCS emulator) set this to false: the suite then checks that the signed URL asks
+   * for the attachment under that name, and (with `signedUrls: false`) that `verifySignedUrl` accepts it.
+   */
+  downloadName?: boolean;
+}
+
+/** A provider factory made by `defineProvider`; `capabilitiesFor` (when it has one) tells capabilities up front. */
+export interface ConformanceFactory {
+  (options: never): UploadProvider;
+  readonly providerName?: string;
+  capabilitiesFor?(options: unknown): Capabilities;
 }
 
 export interface InvalidOptionsCase {
@@ -34,12 +47,21 @@ export interface InvalidOptionsCase {
 export interface ConformanceOptions<P extends UploadProvider = UploadProvider> {
   /** Label for the suite, usually the provider's name plus its mode: `'aws-s3 (private)'`. */
   name: string;
-  /** A fresh provider for one case. */
-  create(): P | Promise<P>;
+  /** A fresh provider for one case. Default: `factory(options)`. */
+  create?(): P | Promise<P>;
   /** Runs after each case, with the provider `create` made (close it, stop a client...). */
   cleanup?(provider: P): void | Promise<void>;
-  /** The provider's factory (from `defineProvider`), for the option-validation cases. */
-  factory?: (options: never) => UploadProvider;
+  /** Runs once before any case (start a server or an emulator that `create` needs). */
+  setup?(): void | Promise<void>;
+  /** Runs once after every case, also after failures. */
+  teardown?(): void | Promise<void>;
+  /**
+   * The provider's factory (from `defineProvider`): the option-validation cases call it, and with `options` it
+   * makes each case's provider and tells the capabilities (`factory.capabilitiesFor(options)`).
+   */
+  factory?: ConformanceFactory;
+  /** The options the provider under test is made with, passed to `factory`. */
+  options?: unknown;
   /** Options the factory must refuse with `INVALID_OPTIONS`, naming each of `mentions`. */
   invalidOptions?: InvalidOptionsCase[];
   /** Used to GET URLs and POST direct uploads. Default `globalThis.fetch`. */
@@ -52,8 +74,9 @@ export interface ConformanceOptions<P extends UploadProvider = UploadProvider> {
   /** Key prefix for every object the suite writes. Default `conformance`. */
   keyPrefix?: string;
   /**
-   * The capabilities and privacy the provider under test has. Needed when `create()` cannot run while Jest
-   * registers tests (e.g. it needs an emulator started in `beforeAll`); otherwise read from a provider made then.
+   * The capabilities and privacy the provider under test has. Read, in order, from here, from
+   * `factory.capabilitiesFor(options)`, or from a provider made while the tests are registered; so they are needed
+   * only when `create()` cannot run then (it needs something `setup` starts) and the factory cannot tell them.
    * A contract case checks that the real provider declares exactly these.
    */
   capabilities?: Capabilities;

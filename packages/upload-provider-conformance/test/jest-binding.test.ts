@@ -1,33 +1,23 @@
-// The one-call Jest binding, run on the working memory provider: this is how a community author uses the suite.
-import { afterAll, beforeAll } from '@jest/globals';
-import { describeProviderConformance } from '../src/index.js';
-import { type MemoryBackend, memoryProvider, serveMemory } from './support/memory-provider.js';
+// The one-line Jest binding on the memory provider: how a community author uses the suite in Jest. Capabilities
+// come from nowhere but the provider: `create()` cannot run before `setup`, so they are read from the factory.
+import { memoryProvider, serveMemory } from 'upload-provider-memory';
+import { describeProviderConformance } from '../src/bindings/jest.js';
 
-let backend: MemoryBackend;
-beforeAll(async () => {
-  backend = await serveMemory();
-});
-afterAll(() => new Promise<void>((resolve) => backend.server.close(() => resolve())));
-
-const capabilities = {
-  read: true,
-  rangeRead: true,
-  stat: true,
-  directUpload: false,
-  downloadName: false,
-  contentType: true,
-  unknownSize: true,
-};
+let server: Awaited<ReturnType<typeof serveMemory>>;
 
 describeProviderConformance({
-  name: 'memory (private)',
-  create: () => memoryProvider({ backend, private: true }),
-  capabilities,
+  name: 'memory (private, jest binding)',
+  setup: async () => {
+    server = await serveMemory();
+  },
+  teardown: () => server.close(),
+  create: () => memoryProvider({ store: server.store, baseUrl: server.baseUrl, private: true }),
+  capabilities: { ...memoryProvider({}).capabilities },
   private: true,
   factory: memoryProvider,
   invalidOptions: [
-    { options: { backend: 'nope', private: 'yes' }, mentions: ['memory', 'backend', 'private'] },
-    { options: { maxBytes: -1 }, mentions: ['backend', 'maxBytes'] },
+    { options: { store: 'nope', private: 'yes' }, mentions: ['memory', 'store', 'private'] },
+    { options: { maxObjectSize: -1 }, mentions: ['maxObjectSize'] },
   ],
   largeFileBytes: 2 * 1024 * 1024,
 });

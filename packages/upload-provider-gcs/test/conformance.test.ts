@@ -58,42 +58,27 @@ const invalidOptions = [
 //   verifies the policy's signature.
 // - privateUrls: the emulator has no ACLs or IAM and serves every object to anyone, so a private object's plain URL
 //   cannot be refused here.
-const enforces = { signedUrls: false, directUploadPolicy: false, privateUrls: false };
+// - downloadName: the emulator ignores `response-content-disposition` (Cloud Storage applies it to signed GETs), so
+//   the suite checks that the signed URL asks for the attachment under the name, and verifySignedUrl that the
+//   signature covers it.
+const enforces = { signedUrls: false, directUploadPolicy: false, privateUrls: false, downloadName: false };
 const verifySignedUrl = (url: string, now: Date) => verifyV4SignedUrl(url, account, now);
 
-/**
- * The emulator also ignores `response-content-disposition`, which Cloud Storage applies to signed GETs (it answers
- * with the object's stored Content-Disposition instead), and the suite has no switch for that yet. This fetch applies
- * the parameter as Cloud Storage does, and only to a GET whose V4 signature verifies with our own verifier, so the
- * value must be exactly the one the provider signed: the suite's download-name case then checks what the provider put
- * into its signed URL. Every other request and response passes through untouched.
- */
-const fetchLikeGcs: typeof fetch = async (input, init) => {
-  const res = await fetch(input, init);
-  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-  const disposition = new URL(url).searchParams.get('response-content-disposition');
-  if (!disposition || (init?.method ?? 'GET') !== 'GET' || !verifyV4SignedUrl(url, account)) return res;
-  const headers = new Headers(res.headers);
-  headers.set('content-disposition', disposition);
-  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
-};
-
 describeProviderConformance({
-  name: 'gcs (private, firebase-tools emulator, response-content-disposition applied by the test fetch)',
+  name: 'gcs (private, firebase-tools emulator)',
   create: () => provider({ visibility: 'private' }),
   cleanup: (p) => p.close(),
   factory: gcsProvider,
   invalidOptions,
   enforces,
   verifySignedUrl,
-  fetch: fetchLikeGcs,
   largeFileBytes: 12 * MiB,
   capabilities,
   private: true,
 });
 
 describeProviderConformance({
-  name: 'gcs (public bucket, prefix, resumable from 256 KiB, firebase-tools emulator, response-content-disposition applied by the test fetch)',
+  name: 'gcs (public bucket, prefix, resumable from 256 KiB, firebase-tools emulator)',
   // A low threshold sends most of the suite's files through resumable sessions (one streamed request each).
   create: () => provider({ visibility: 'public-bucket', prefix: 'site/assets', resumableThreshold: 256 * 1024 }),
   cleanup: (p) => p.close(),
@@ -101,7 +86,6 @@ describeProviderConformance({
   invalidOptions,
   enforces,
   verifySignedUrl,
-  fetch: fetchLikeGcs,
   largeFileBytes: 12 * MiB,
   capabilities,
   private: false,

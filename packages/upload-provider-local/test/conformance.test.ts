@@ -1,10 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { describeProviderConformance } from 'upload-provider-conformance';
+import { describeProviderConformance, planConformance } from 'upload-provider-conformance';
 import { createLocalHandler, type LocalHandler, type LocalProvider, localProvider } from '../src/index.js';
 import { filesUnder, SECRET } from './helpers.js';
 
@@ -73,3 +75,69 @@ function mode(isPrivate: boolean) {
 
 describe('public mode', () => mode(false));
 describe('private mode', () => mode(true));
+
+// The CLI runs the same suite with node:test from a module that exports `conformance`; its verdict must be the Jest
+// run's: every case that runs here passes there, and the same number of cases runs.
+describe('npx upload-provider-conformance', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'upl-conformance-cli-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("gives the Jest run's verdict for the local provider over HTTP", async () => {
+    const module = join(dir, 'local-conformance.mjs');
+    writeFileSync(module, cliModule());
+    const cli = fileURLToPath(new URL('../node_modules/upload-provider-conformance/dist/cli/main.js', import.meta.url));
+    const { code, stdout } = await run([cli, module, '--reporter', 'json']);
+    const summary = JSON.parse(stdout) as { ok: boolean; groups: Array<{ passed: number; failed: number }> };
+    const same = { name: 'local', create: () => localProvider({ root: dir }), factory: localProvider, invalidOptions };
+    const jestCases = planConformance(same, capabilities, false).cases;
+    expect(summary.groups.reduce((n, g) => n + g.failed, 0)).toBe(0);
+    expect(summary.groups.reduce((n, g) => n + g.passed, 0)).toBe(jestCases.length);
+    expect(summary.ok).toBe(true);
+    expect(code).toBe(0);
+  });
+
+  function cliModule(): string {
+    const local = pathToFileURL(fileURLToPath(new URL('../dist/index.js', import.meta.url))).href;
+    return `import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLocalHandler, localProvider } from ${JSON.stringify(local)};
+let root, server, origin, handler;
+export const conformance = {
+  name: 'local (public, over HTTP, CLI)',
+  async setup() {
+    root = mkdtempSync(join(tmpdir(), 'upl-conformance-cli-root-'));
+    server = createServer((req, res) => handler(req, res).then((handled) => { if (!handled) res.writeHead(404).end(); }));
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    origin = 'http://127.0.0.1:' + server.address().port;
+  },
+  create() {
+    const provider = localProvider({ root, baseUrl: origin + '/uploads', secret: ${JSON.stringify(SECRET)}, urlExpiresIn: 300 });
+    handler = createLocalHandler(provider);
+    return provider;
+  },
+  cleanup: (provider) => provider.close(),
+  async teardown() {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(root, { recursive: true, force: true });
+  },
+  factory: localProvider,
+  invalidOptions: ${JSON.stringify(invalidOptions)},
+};
+`;
+  }
+});
+
+function run(args: string[]): Promise<{ code: number; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout }));
+  });
+}

@@ -1,4 +1,3 @@
-import { tmpdir } from 'node:os';
 import multipart from '@fastify/multipart';
 import Fastify, {
   type FastifyInstance,
@@ -15,17 +14,18 @@ import type { UploadServerConfig } from './config/schema.js';
 import type { UploadsContext } from './context.js';
 import { registerCors } from './cors.js';
 import { envelope, HttpError, toEnvelope } from './errors.js';
+import { answerClientError } from './http/client-error.js';
+import { drainRequest } from './http/request.js';
+import { createImageProcessor, type ImageProcessor } from './images/index.js';
 import { serializeRequest } from './logging.js';
 import { createLocalHandlerFor, createProvider, LOCAL_BASE_PATH } from './provider.js';
-import { directRoutes, SWEEP_INTERVAL_MS } from './routes/direct/index.js';
-import { filesRoutes } from './routes/files/index.js';
+import { directRoutes } from './routes/direct/index.js';
+import { filesRoutes, isSecretDownload, secretNotFound } from './routes/files/index.js';
 import { strapiRoutes } from './routes/strapi/index.js';
 import { openDatabase } from './store/db.js';
-import { createJournal } from './store/journal.js';
 import { createRepository } from './store/repository.js';
-import { createImages } from './uploads/images.js';
-import { createIngest, type ImageProcessor } from './uploads/ingest.js';
-import { type OrphanSweepDeps, sweepOrphans } from './uploads/orphans.js';
+import { createUploads } from './uploads/index.js';
+import { startSweeps } from './uploads/sweep.js';
 
 export interface BuildAppOptions {
   /** Use this provider instead of creating the configured one (it is still closed with the app). */
@@ -75,10 +75,15 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
-    // A URL fastify cannot decode never reaches a route: answer it in the envelope too.
-    frameworkErrors: (error, _request, reply) => {
-      const body = toEnvelope(Object.assign(error, { statusCode: 400 }));
-      (reply as unknown as FastifyReply).code(400).send(body);
+    clientErrorHandler: answerClientError,
+    // A URL the router cannot take (undecodable, a segment too long) never reaches a route: answer it in the
+    // envelope, without echoing the URL; a would-be secret gets the secret's 404.
+    frameworkErrors: (error, request, reply) => {
+      // Sent before any hook is attached, so `nosniff` is set here.
+      const r = (reply as unknown as FastifyReply).header('x-content-type-options', 'nosniff');
+      if (isSecretDownload(request.method, request.url)) return r.send(secretNotFound(r));
+      const message = 'The URL cannot be read: a path segment is malformed or too long';
+      r.code(400).send(envelope(400, message, { code: (error as { code?: string }).code ?? 'FST_ERR_BAD_URL' }));
     },
     routerOptions: {
       querystringParser: (text: string) =>
@@ -121,67 +126,50 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
 
   let images: ImageProcessor;
   try {
-    images = createImages(config);
+    const { breakpoints, thumbnail, pixelLimit, concurrency } = config.images;
+    images = createImageProcessor({ breakpoints, thumbnail, pixelLimit, concurrency });
   } catch (error) {
     await database.close();
     await provider.close?.();
     throw error;
   }
-  const journal = createJournal(database.db);
-  const spoolFolders = new Set<string>();
-  const pipeline = createIngest({ config, provider, repo, images, log: app.log, journal, spoolFolders });
   const ctx: UploadsContext = {
     config,
     provider,
     db: database.db,
     dialect: database.dialect,
     repo,
-    ingest: pipeline.ingest,
-    pipeline,
+    uploads: createUploads({ config, provider, repo, images, log: app.log }),
     images,
     log: app.log,
     publicUrl,
   };
   app.decorate('uploads', ctx);
 
-  const orphans: OrphanSweepDeps = {
-    db: database.db,
-    dialect: database.dialect,
-    journal,
-    provider,
-    tempDir: config.tempDir ?? tmpdir(),
-    graceMs: config.orphanGraceMs,
-    liveFolders: spoolFolders,
-    log: app.log,
-  };
-  let sweeping: NodeJS.Timeout | undefined;
-  let swept: Promise<unknown> = Promise.resolve();
-  const sweep = () => {
-    swept = sweepOrphans(orphans).catch((error: unknown) => app.log.error({ err: error }, 'orphan sweep failed'));
-    return swept;
-  };
-  // At start-up before listening (what a killed process left is gone before new uploads come), then every minute.
-  app.addHook('onReady', async () => {
-    await sweep();
-    sweeping = setInterval(sweep, SWEEP_INTERVAL_MS);
-    sweeping.unref();
-  });
-
+  startSweeps(app, ctx);
   app.addHook('onClose', async () => {
-    if (sweeping) clearInterval(sweeping);
-    await swept;
     await provider.close?.();
     await database.close();
   });
 
-  app.setErrorHandler((error, request, reply) => {
+  // Every refusal reads what the client is still sending (up to a limit) before it answers: a client that is
+  // still uploading when the connection closes sees a reset, not the answer.
+  const refuse = async (request: FastifyRequest, reply: FastifyReply, body: unknown) => {
+    if (!(await drainRequest(request.raw))) reply.header('connection', 'close');
+    return reply.send(body);
+  };
+  app.setErrorHandler(async (error, request, reply) => {
     const body = toEnvelope(error);
     if (body.error.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ status: body.error.status, error: body.error.message }, 'request refused');
-    if (!reply.sent) reply.code(body.error.status).send(body);
+    if (reply.sent) return;
+    reply.code(body.error.status);
+    return refuse(request, reply, body);
   });
-  app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send(envelope(404, `No route for ${request.method} ${request.url.split('?')[0]}`));
+  app.setNotFoundHandler(async (request, reply) => {
+    if (isSecretDownload(request.method, request.url)) return refuse(request, reply, secretNotFound(reply));
+    reply.code(404);
+    return refuse(request, reply, envelope(404, `No route for ${request.method} ${request.url.split('?')[0]}`));
   });
   let closing = false;
   app.addHook('preClose', async () => {

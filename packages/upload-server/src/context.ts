@@ -2,9 +2,10 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { UploadProvider } from 'upload-provider';
 import type { UploadServerConfig } from './config/schema.js';
+import type { ImageProcessor } from './images/index.js';
 import type { Repository } from './store/repository.js';
 import type { Database, Dialect } from './store/schema.js';
-import type { ImageProcessor, Ingest } from './uploads/ingest.js';
+import type { Uploads } from './uploads/types.js';
 
 /** What every route reaches through `app.uploads`. */
 export interface UploadsContext {
@@ -13,10 +14,8 @@ export interface UploadsContext {
   db: Kysely<Database>;
   dialect: Dialect;
   repo: Repository;
-  /** The one upload pipeline: sniff, check, stream to the provider, formats, row; nothing left on failure. */
-  ingest: Ingest['ingest'];
-  /** The two halves of `ingest`, for routes that read several files before they know every field. */
-  pipeline: Ingest;
+  /** The one upload pipeline: inspect, spool, stage or adopt, commit; nothing left on failure. */
+  uploads: Uploads;
   /** Null when image formats are turned off. */
   images: ImageProcessor | null;
   log: FastifyBaseLogger;

@@ -13,6 +13,7 @@ const NAMES: Record<number, string> = {
   415: 'UnsupportedMediaTypeError',
   422: 'UnprocessableEntityError',
   429: 'RateLimitError',
+  431: 'RequestHeaderFieldsTooLargeError',
   499: 'ClientClosedRequestError',
   500: 'ApplicationError',
   501: 'NotImplementedError',
@@ -33,10 +34,6 @@ export class HttpError extends Error {
     this.name = name ?? NAMES[status] ?? (status >= 500 ? 'ApplicationError' : 'ValidationError');
   }
 }
-
-export const validationError = (message: string, details?: Record<string, unknown>) =>
-  new HttpError(400, message, details);
-export const notFound = (message = 'Not Found') => new HttpError(404, message);
 
 /** Strapi's error body: `{ data: null, error: { status, name, message, details } }`. */
 export interface ErrorEnvelope {

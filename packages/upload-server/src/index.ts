@@ -12,8 +12,9 @@ export {
 export { configSchema, defineConfig, type UploadServerConfig, type UploadServerConfigInput } from './config/schema.js';
 export type { UploadsContext } from './context.js';
 export { envelope, HttpError, STATUS_BY_CODE, toEnvelope } from './errors.js';
-export { type FileEntity, type FormatEntity, toFileEntity } from './routes/strapi/entity.js';
+export { toFileEntity } from './files/entity.js';
+export type { FileEntity, FormatEntity } from './files/model.js';
 export { openDatabase } from './store/db.js';
 export { createRepository, type Repository } from './store/repository.js';
 export type { Database, Dialect, FileEntityRow, FileRow } from './store/schema.js';
-export type { AdoptInput, FileInfo, Ingest, IngestInput, StagedFile } from './uploads/ingest.js';
+export type { AdoptInput, FileInfo, IngestInput, StagedFile, Uploads } from './uploads/index.js';

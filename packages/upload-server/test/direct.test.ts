@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import sharp from 'sharp';
 import type { UploadProvider } from 'upload-provider';
-import { sweepExpiredDirectUploads } from '../src/routes/direct/index.js';
+import { parseListQuery } from '../src/query/index.js';
+import { sweepExpiredDirectUploads } from '../src/uploads/sweep.js';
 import { type S3Emulator, startS3 } from './browser/s3.js';
 import { type Credentials, storageForm } from './helpers/direct.js';
 import { json } from './helpers/http.js';
@@ -349,6 +350,7 @@ describe('direct uploads of an image over the pixel limit', () => {
     const done = await post(setup, `/api/upload/direct/${c.uploadId}/complete`);
     expect(done.status).toBe(422);
     expect(await setup.provider.stat!({ key: c.key })).toBeNull();
-    expect(await setup.server.app.uploads.repo.listFiles((qb) => qb)).toEqual([]);
+    const all = { maxPageSize: 100, defaultPageSize: 25, paginate: false };
+    expect((await setup.server.app.uploads.repo.listFiles(parseListQuery({}), all)).rows).toEqual([]);
   });
 });

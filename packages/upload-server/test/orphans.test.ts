@@ -109,7 +109,12 @@ for (const kind of databases()) {
     });
 
     const store = async (name: string): Promise<StoredRef> => {
-      const stored = await provider.upload({ key: buildKey(name), body: Buffer.from('hello'), mime: 'text/plain', name });
+      const stored = await provider.upload({
+        key: buildKey(name),
+        body: Buffer.from('hello'),
+        mime: 'text/plain',
+        name,
+      });
       return { key: stored.key, providerMetadata: stored.providerMetadata ?? null };
     };
     const exists = async (ref: StoredRef) => (await provider.stat!(ref)) !== null;
@@ -246,7 +251,7 @@ for (const kind of databases()) {
         return path;
       };
       const stale = folder('upload-server-aB3dE9', ['original', 'original.thumbnail.jpg']);
-      const staleDirect = folder('upload-server-direct-Zz09yY', ['original']);
+      const staleFormats = folder('upload-server-Zz09yY', ['original', 'original.small.png']);
       const empty = folder('upload-server-Qq1234', []);
       const fresh = folder('upload-server-Fr3sh1', ['original'], null);
       const live = folder('upload-server-L1ve00', ['original']);
@@ -255,7 +260,7 @@ for (const kind of databases()) {
       const other = folder('something-else', ['original']);
       const result = await sweepOrphans(deps({ liveFolders: new Set([live]) }));
       expect(result.spoolFolders).toBe(3);
-      for (const gone of [stale, staleDirect, empty]) expect(existsSync(gone)).toBe(false);
+      for (const gone of [stale, staleFormats, empty]) expect(existsSync(gone)).toBe(false);
       for (const kept of [fresh, live, foreignFile, foreignName, other]) expect(existsSync(kept)).toBe(true);
     });
 

@@ -20,8 +20,8 @@ forEachDatabase('the ingest pipeline for other routes', (kind) => {
   afterAll(() => s.close());
 
   test('ingest with a secret: the secret is returned once and only its hash is stored', async () => {
-    const { ingest, repo } = s.app.uploads;
-    const row = await ingest({
+    const { uploads, repo } = s.app.uploads;
+    const row = await uploads.ingest({
       stream: Readable.from([Buffer.from('by secret')]),
       filename: 'note.txt',
       withSecret: true,
@@ -34,7 +34,7 @@ forEachDatabase('the ingest pipeline for other routes', (kind) => {
   });
 
   test('adopt an object already in the storage: type from its bytes, dimensions, formats, then commit', async () => {
-    const { provider, pipeline } = s.app.uploads;
+    const { provider, uploads: pipeline } = s.app.uploads;
     const png = await sharp({ create: { width: 900, height: 600, channels: 3, background: '#777' } })
       .png()
       .toBuffer();
@@ -71,7 +71,7 @@ forEachDatabase('the ingest pipeline for other routes', (kind) => {
   });
 
   test('adopt refuses bytes the lists do not allow (HTML claimed as PNG) and removes the object', async () => {
-    const { provider, pipeline } = s.app.uploads;
+    const { provider, uploads: pipeline } = s.app.uploads;
     const stored = await provider.upload({
       key: 'direct/fake_1.png',
       body: Buffer.from('<!doctype html><html><script>x()</script></html>'),
@@ -89,7 +89,7 @@ forEachDatabase('the ingest pipeline for other routes', (kind) => {
   });
 
   test('adopt of a missing object rejects with NOT_FOUND', async () => {
-    const error = await s.app.uploads.pipeline.adopt({ key: 'direct/none.txt', filename: 'none.txt' }).catch((e) => e);
+    const error = await s.app.uploads.uploads.adopt({ key: 'direct/none.txt', filename: 'none.txt' }).catch((e) => e);
     expect(isProviderError(error, 'NOT_FOUND')).toBe(true);
   });
 });

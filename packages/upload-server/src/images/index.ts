@@ -9,8 +9,11 @@ import {
   type StoredRef,
   type UploadProvider,
 } from 'upload-provider';
+import { type FormatEntity, roundKb } from '../files/model.js';
 import { pauseForTest } from '../uploads/test-pause.js';
 import { Semaphore } from './semaphore.js';
+
+export type { FormatEntity };
 
 /** An image the server will not process: too many pixels (a decompression bomb) or unreadable pixel data. */
 export class ImageError extends Error {
@@ -38,22 +41,6 @@ export interface ImageInfo {
   height: number;
   /** sharp's name for the format: `jpeg`, `png`, `webp`, `gif`, `avif`, `tiff`, `svg`, … */
   format: string;
-}
-
-/** One responsive format, described as Strapi describes it in a file's `formats`. */
-export interface FormatEntity {
-  name: string;
-  hash: string;
-  ext: string | null;
-  mime: string;
-  path: null;
-  width: number;
-  height: number;
-  /** KB, two decimals. */
-  size: number;
-  sizeInBytes: number;
-  url: string;
-  provider_metadata?: Record<string, unknown> | null;
 }
 
 export interface MakeFormatsInput {
@@ -98,7 +85,13 @@ const OUTPUT: Record<string, { format: keyof FormatEnum | 'avif'; mime: string; 
   tiff: { format: 'tiff', mime: 'image/tiff', ext: '.tif' },
 };
 
-const RASTER_MIMES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif', 'image/tiff']);
+// The raster types sharp decodes: spooled to a temporary file, probed for their size and given formats.
+const RASTER_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif', 'image/tiff']);
+
+/** Whether `mime` is a raster type this server probes and makes formats of. */
+export function isRaster(mime: string): boolean {
+  return RASTER_TYPES.has(mime);
+}
 
 /** The key of a format of the file stored under `key`: `uploads/cat_1a2b.png` → `uploads/thumbnail_cat_1a2b.png`. */
 export function formatKey(key: string, formatName: string): string {
@@ -123,10 +116,6 @@ export async function deleteFormats(
 function reason(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.split('\n')[0]!.trim() || 'unknown error';
-}
-
-function kilobytes(bytes: number): number {
-  return Math.round((bytes / 1000) * 100) / 100;
 }
 
 function validate(options: ImageProcessorOptions): void {
@@ -167,7 +156,7 @@ export function createImageProcessor(options: ImageProcessorOptions = {}): Image
       // Reading the header decodes no pixels, so no limit is needed here; the limit is checked on the header's size.
       return await sharp(path, { limitInputPixels: false }).metadata();
     } catch (error) {
-      if (mime && RASTER_MIMES.has(mime)) {
+      if (mime && isRaster(mime)) {
         throw new ImageError(`the file's content is ${mime} but it cannot be read as an image (${reason(error)})`, {
           cause: error,
         });
@@ -261,7 +250,7 @@ export function createImageProcessor(options: ImageProcessorOptions = {}): Image
           path: null,
           width: info.width,
           height: animated && info.pageHeight ? info.pageHeight : info.height,
-          size: kilobytes(info.size),
+          size: roundKb(info.size),
           sizeInBytes: info.size,
           url: stored.url,
           provider_metadata: stored.providerMetadata ?? null,

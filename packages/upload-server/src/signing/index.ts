@@ -1,24 +1,15 @@
-import type { StoredRef } from 'upload-provider';
-import type { UploadsContext } from '../context.js';
+import type { StoredRef, UploadProvider } from 'upload-provider';
+import { type FileEntity, type FormatEntity, refOf } from '../files/model.js';
 import { formatKey } from '../images/index.js';
-import type { FileEntity, FormatEntity } from '../routes/strapi/entity.js';
 import type { FileRow } from '../store/schema.js';
 
 /** Default lifetime of the signed URLs in file entities: 15 minutes. */
 export const DEFAULT_ENTITY_URL_SECONDS = 15 * 60;
 
-function metadataOf(text: string | null): Record<string, unknown> | null {
-  if (!text) return null;
-  try {
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    return null;
-  }
-}
-
-/** The reference of a file's original object, from its row. */
-export function refOf(row: Pick<FileRow, 'object_key' | 'provider_metadata'>): StoredRef {
-  return { key: row.object_key, providerMetadata: metadataOf(row.provider_metadata) };
+/** What signing needs: the provider, and the lifetime of the URLs it signs (default 15 minutes). */
+export interface SigningDeps {
+  provider: UploadProvider;
+  config: { signedUrlExpiresIn?: number | undefined };
 }
 
 /**
@@ -27,8 +18,8 @@ export function refOf(row: Pick<FileRow, 'object_key' | 'provider_metadata'>): S
  * true; otherwise the stored, unsigned URLs stay and `isUrlSigned` is false. The row itself is never changed: the
  * database keeps the unsigned location.
  */
-export async function decorateUrls(entity: FileEntity, ctx: UploadsContext, row?: FileRow): Promise<FileEntity> {
-  const { provider, config } = ctx;
+export async function decorateUrls(entity: FileEntity, deps: SigningDeps, row?: FileRow): Promise<FileEntity> {
+  const { provider, config } = deps;
   if (!row || !provider.isPrivate()) {
     return { ...entity, isUrlSigned: false };
   }

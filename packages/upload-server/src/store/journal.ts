@@ -1,5 +1,4 @@
-import type { Kysely } from 'kysely';
-import { nowIso } from './repository.js';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './schema.js';
 
 /** An object that may be in the storage without a row owning it yet. */
@@ -32,6 +31,8 @@ export interface Journal {
   record(objects: NewPendingObject[]): Promise<void>;
   /** Clears keys: a row owns them now, or their objects are gone. Stops holding them even when the write fails. */
   clear(keys: string[]): Promise<void>;
+  /** Stops holding keys and leaves them pending: this process gave up on them (a delete failed); the sweep goes on. */
+  release(keys: string[]): void;
   /** Keys this process recorded and has not cleared: its sweep leaves them alone. */
   readonly held: ReadonlySet<string>;
   /** Refreshes the time of every held key, so other servers' sweeps wait another grace period for them. */
@@ -68,12 +69,12 @@ function parseObject(text: string | null): Record<string, unknown> | null {
   }
 }
 
-export function createJournal(db: Kysely<Database>, held: Set<string> = new Set()): Journal {
+export function createJournal(db: Kysely<Database> | Transaction<Database>, held: Set<string> = new Set()): Journal {
   const journal: Journal = {
     held,
     async record(objects) {
       if (objects.length === 0) return;
-      const now = nowIso();
+      const now = new Date().toISOString();
       for (const object of objects) held.add(object.key);
       for (const part of chunks(objects)) {
         await db
@@ -107,8 +108,11 @@ export function createJournal(db: Kysely<Database>, held: Set<string> = new Set(
         for (const key of keys) held.delete(key);
       }
     },
+    release(keys) {
+      for (const key of keys) held.delete(key);
+    },
     async touchHeld() {
-      const now = nowIso();
+      const now = new Date().toISOString();
       for (const part of chunks([...held])) {
         await db.updateTable('upload_journal').set({ touched_at: now }).where('object_key', 'in', part).execute();
       }

@@ -1,4 +1,7 @@
-import type { Kysely, SelectQueryBuilder, Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
+import { FILE_QUERY_COLUMNS, type ListQuery, type PaginationMeta, runListQuery } from '../query/index.js';
+import { createDirectUploadStore, type DirectUploadStore } from './direct-uploads.js';
+import { createJournal, type Journal } from './journal.js';
 import type { ApiTokenRow, Database, Dialect, FileLinkRow, FileRow, FileRowUpdate, NewFileRow } from './schema.js';
 
 export interface NewLink {
@@ -7,8 +10,12 @@ export interface NewLink {
   field: string;
 }
 
-export type FilesQuery = SelectQueryBuilder<Database, 'files', FileRow>;
-type AnyFilesQuery = SelectQueryBuilder<Database, 'files', object>;
+/** Page sizes for {@link Repository.listFiles}; `paginate: false` returns every row when no pagination was asked. */
+export interface ListPaging {
+  maxPageSize: number;
+  defaultPageSize: number;
+  paginate: boolean;
+}
 
 /** The metadata store as the routes see it. Both dialects implement it with the same queries. */
 export interface Repository {
@@ -19,12 +26,16 @@ export interface Repository {
   findFileBySecretHash(secretHash: string): Promise<FileRow | undefined>;
   /** Deletes the row (and its links) and returns it, or undefined when there was none. */
   deleteFile(id: number): Promise<FileRow | undefined>;
-  /** Rows chosen by `shape` (filters, sort, paging applied to a `select * from files`). */
-  listFiles(shape: (qb: FilesQuery) => FilesQuery): Promise<FileRow[]>;
-  /** `count(*)` of the rows `filter` keeps (filters only: no sort or paging). */
-  countFiles(filter: (qb: AnyFilesQuery) => AnyFilesQuery): Promise<number>;
+  /**
+   * Whole rows for a parsed list query (filters and sort checked against the entity's fields; `fields` narrows the
+   * entity later, not the row) and Strapi's pagination meta.
+   */
+  listFiles(query: ListQuery, paging: ListPaging): Promise<{ rows: FileRow[]; pagination: PaginationMeta }>;
   linksOf(fileIds: number[]): Promise<Map<number, FileLinkRow[]>>;
-  addLinks(fileId: number, links: NewLink[], single?: (link: NewLink) => boolean): Promise<void>;
+  /** Direct uploads: credentials handed out and their outcome. */
+  readonly directUploads: DirectUploadStore;
+  /** The write-ahead journal: objects that may be in the storage before (or after) a row owns them. */
+  readonly journal: Journal;
   createToken(row: { name: string; tokenHash: string; access: ApiTokenRow['access'] }): Promise<ApiTokenRow>;
   findTokenByHash(tokenHash: string): Promise<ApiTokenRow | undefined>;
   countTokens(): Promise<number>;
@@ -36,7 +47,12 @@ export function nowIso(): string {
   return new Date().toISOString();
 }
 
-export function createRepository(db: Kysely<Database> | Transaction<Database>, dialect: Dialect): Repository {
+/** `held`: the journal keys this process holds, shared by the repositories of its transactions. */
+export function createRepository(
+  db: Kysely<Database> | Transaction<Database>,
+  dialect: Dialect,
+  held: Set<string> = new Set(),
+): Repository {
   const addLinks = async (
     tx: Kysely<Database>,
     fileId: number,
@@ -89,12 +105,15 @@ export function createRepository(db: Kysely<Database> | Transaction<Database>, d
         await tx.deleteFrom('file_links').where('file_id', '=', id).execute();
         return tx.deleteFrom('files').where('id', '=', id).returningAll().executeTakeFirst();
       }),
-    listFiles: (shape) => shape(db.selectFrom('files').selectAll()).execute(),
-    countFiles: async (filter) => {
-      const row = await filter(db.selectFrom('files'))
-        .select((eb) => eb.fn.countAll<number>().as('count'))
-        .executeTakeFirst();
-      return Number((row as { count?: unknown } | undefined)?.count ?? 0);
+    listFiles: async (query, paging) => {
+      const result = await runListQuery(db.selectFrom('files'), query, {
+        dialect,
+        columns: FILE_QUERY_COLUMNS,
+        ...paging,
+        // The serialiser needs whole rows; `fields` narrows the entity afterwards.
+        selectFields: false,
+      });
+      return { rows: result.rows as unknown as FileRow[], pagination: result.pagination };
     },
     linksOf: async (fileIds) => {
       const map = new Map<number, FileLinkRow[]>();
@@ -113,7 +132,8 @@ export function createRepository(db: Kysely<Database> | Transaction<Database>, d
       }
       return map;
     },
-    addLinks: (fileId, links, single) => inTransaction((tx) => addLinks(tx, fileId, links, single)),
+    directUploads: createDirectUploadStore(db),
+    journal: createJournal(db, held),
     createToken: ({ name, tokenHash, access }) =>
       db
         .insertInto('api_tokens')
@@ -132,7 +152,7 @@ export function createRepository(db: Kysely<Database> | Transaction<Database>, d
     touchToken: async (id, at) => {
       await db.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute();
     },
-    transaction: (fn) => inTransaction((tx) => fn(createRepository(tx, dialect))),
+    transaction: (fn) => inTransaction((tx) => fn(createRepository(tx, dialect, held))),
   };
   return repo;
 }

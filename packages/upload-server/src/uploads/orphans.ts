@@ -6,13 +6,14 @@ import type { UploadProvider } from 'upload-provider';
 import type { Journal } from '../store/journal.js';
 import type { Database, Dialect } from '../store/schema.js';
 import { withSweepLock } from '../store/sweep-lock.js';
+import { SPOOL_PREFIX, spoolsInUse } from './spool.js';
 
 /** Pending objects looked at per sweep; the next sweep takes the rest. */
 const BATCH = 1000;
 
-// The spool folders this server makes (`mkdtemp(<tempDir>/upload-server-)`, `…/upload-server-direct-`) and the
-// files it writes in them (`original`, `original.<format>.<ext>`): nothing else in the temp folder is touched.
-const SPOOL_FOLDER = /^upload-server-(?:direct-)?[A-Za-z0-9]{6}$/;
+// The spool folders this server makes (`mkdtemp(<tempDir>/upload-server-)`: six random characters) and the files it
+// writes in them (`original`, `original.<format>.<ext>`): nothing else in the temp folder is touched.
+const SPOOL_FOLDER = new RegExp(`^${SPOOL_PREFIX}[A-Za-z0-9]{6}$`);
 const SPOOL_FILE = /^original(?:\.[a-z0-9-]+\.[a-z0-9]+)?$/i;
 
 /** `cleanup` is optional in the contract (see SEAMS.md): providers that keep temporary data implement it. */
@@ -27,7 +28,7 @@ export interface OrphanSweepDeps {
   tempDir: string;
   /** What nobody vouched for this long is left over by a dead process. */
   graceMs: number;
-  /** Spool folders this process is using right now. */
+  /** Spool folders this process is using right now. Default: the ones `spool` made and has not removed. */
   liveFolders?: ReadonlySet<string>;
   log: FastifyBaseLogger;
 }
@@ -55,7 +56,7 @@ export async function sweepOrphans(deps: OrphanSweepDeps, now: number = Date.now
   const cutoff = new Date(now - deps.graceMs);
   // Vouch for this process's uploads in flight first, so no other server takes them for a dead one's.
   await journal.touchHeld();
-  const spoolFolders = await removeStaleSpoolFolders(deps.tempDir, cutoff, deps.liveFolders ?? new Set(), log);
+  const spoolFolders = await removeStaleSpoolFolders(deps.tempDir, cutoff, deps.liveFolders ?? spoolsInUse, log);
   const swept = await withSweepLock(deps.db, deps.dialect, 'orphans', async (db) => {
     const locked = journal.on(db);
     let removed = 0;

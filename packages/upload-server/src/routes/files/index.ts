@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { contentDisposition, createDebug } from 'upload-provider';
 import { isInlineSafe } from '../../content/index.js';
 import type { UploadsContext } from '../../context.js';
 import { envelope, HttpError } from '../../errors.js';
 import { AllowList, FetchError, guardedFetch } from '../../fetch/index.js';
-import { refOf } from '../../signing/index.js';
+import { refOf } from '../../files/model.js';
+import { checkName, sha256Hex } from '../../files/names.js';
+import { readUploadForm } from '../../http/form.js';
+import { absoluteUrl, clientAbortSignal } from '../../http/request.js';
 import type { FileEntityRow, FileRow } from '../../store/schema.js';
-import { sha256Hex } from '../../uploads/ingest.js';
-import { readUploadForm } from '../strapi/form.js';
-import { clientAbortSignal } from '../strapi/upload.js';
 
 const debug = createDebug('upload-server:files');
 
@@ -39,18 +39,8 @@ function secretFile(row: FileEntityRow): SecretFile {
   };
 }
 
-/** The origin this request reached the server at (honours `trustProxy`). */
-export function requestOrigin(request: FastifyRequest): string {
-  return `${request.protocol}://${request.host}`;
-}
-
-/** A provider URL made absolute: the local provider's are paths on this server. */
-export function absoluteUrl(url: string, request: FastifyRequest): string {
-  return /^[a-z][a-z0-9+.-]*:/i.test(url) ? url : new URL(url, `${requestOrigin(request)}/`).toString();
-}
-
 /** A strong validator for a stored file: changes whenever its content is replaced. */
-export function etagOf(row: FileRow): string {
+function etagOf(row: FileRow): string {
   const digest = createHash('sha256')
     .update(`${row.object_key}\n${row.size_in_bytes}\n${row.updated_at}`)
     .digest('base64url')
@@ -64,10 +54,7 @@ function etagMatches(header: string, etag: string): boolean {
 }
 
 /** A `Range: bytes=…` header: one range, `'unsatisfiable'`, or null for the whole file (absent, several, invalid). */
-export function parseRange(
-  header: string | undefined,
-  size: number,
-): { start: number; end: number } | 'unsatisfiable' | null {
+function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | null {
   if (!header) return null;
   const match = /^bytes=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
   if (!match) return null;
@@ -84,10 +71,18 @@ export function parseRange(
   return { start, end: last === '' ? size - 1 : Math.min(Number(last), size - 1) };
 }
 
-function notFound(reply: FastifyReply) {
-  // One answer for malformed and unknown secrets alike: nothing tells whether a file exists.
+/** One answer for malformed and unknown secrets alike: nothing tells whether a file exists, nothing is echoed. */
+export function secretNotFound(reply: FastifyReply) {
   reply.code(404).header('cache-control', 'no-store');
   return envelope(404, 'Not Found');
+}
+
+/**
+ * Whether a request the router could not take (a segment too long, undecodable, or more segments) was a download
+ * by secret: it then gets {@link secretNotFound}, as an unknown secret does.
+ */
+export function isSecretDownload(method: string, url: string): boolean {
+  return (method === 'GET' || method === 'HEAD') && url.startsWith('/api/files/');
 }
 
 async function findBySecret(ctx: UploadsContext, secret: unknown): Promise<FileRow | undefined> {
@@ -106,17 +101,18 @@ function fileNameFromUrl(url: string): string {
   }
 }
 
-function checkName(value: unknown): string | undefined {
+function givenName(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string' || value.trim() === '' || value.length > 255) {
     throw new HttpError(400, 'name must be a non-empty string of at most 255 characters');
   }
+  checkName(value, 'name');
   return value;
 }
 
 /**
  * Files addressed by secret: upload (`POST /api/files`), fetch from a URL (`POST /api/files/from-url`), download
- * by secret (`GET /api/files/:secret`, no token needed: the secret is the credential) and signed URLs for many
+ * by secret (`GET /api/files/:secret`: a read token once tokens exist, unless `publicSecretLinks`) and signed URLs for many
  * secrets at once (`POST /api/files/sign-urls`).
  */
 export const filesRoutes: FastifyPluginAsync = async (app) => {
@@ -127,7 +123,7 @@ export const filesRoutes: FastifyPluginAsync = async (app) => {
     const signal = clientAbortSignal(request, reply);
     if (!request.isMultipart())
       throw new HttpError(400, 'Send the file as multipart/form-data, in a part named "file"');
-    const { staged } = await readUploadForm(request, reply, ctx, {
+    const { staged } = await readUploadForm(request, ctx, {
       signal,
       withSecret: true,
       fileFields: new Set(['file']),
@@ -135,10 +131,10 @@ export const filesRoutes: FastifyPluginAsync = async (app) => {
     const [one] = staged;
     if (!one) throw new HttpError(400, 'No file: send it in a multipart part named "file"');
     if (staged.length > 1) {
-      await Promise.all(staged.map((s) => ctx.pipeline.discard(s)));
+      await Promise.all(staged.map((s) => ctx.uploads.discard(s)));
       throw new HttpError(400, `Send one file per request; got ${staged.length}`);
     }
-    const row = await ctx.pipeline.commit(one);
+    const row = await ctx.uploads.commit(one);
     reply.code(201);
     return secretFile(row);
   });
@@ -151,7 +147,7 @@ export const filesRoutes: FastifyPluginAsync = async (app) => {
     const { url, name, method, headers } = body as Record<string, unknown>;
     if (url === undefined) throw new HttpError(400, 'url is required');
     if (method !== undefined && typeof method !== 'string') throw new HttpError(400, 'method must be GET or POST');
-    const given = checkName(name);
+    const given = givenName(name);
     const signal = clientAbortSignal(request, reply);
     const res = await guardedFetch(url, {
       maxBytes: ctx.config.sizeLimit,
@@ -167,7 +163,7 @@ export const filesRoutes: FastifyPluginAsync = async (app) => {
       if (error instanceof FetchError) fetchFailure = error;
     });
     try {
-      const row = await ctx.ingest({
+      const row = await ctx.uploads.ingest({
         stream: res.body,
         filename: given ?? fileNameFromUrl(res.url),
         ...(res.contentType ? { claimedMime: res.contentType } : {}),
@@ -187,11 +183,12 @@ export const filesRoutes: FastifyPluginAsync = async (app) => {
   app.route({
     method: ['GET', 'HEAD'],
     url: '/api/files/:secret',
-    config: { access: 'public' },
+    // The secret addresses a file; a read token authorises the download, unless secrets are public links by choice.
+    config: { access: ctx.config.publicSecretLinks ? 'public' : 'read' },
     exposeHeadRoute: false,
     handler: async (request, reply) => {
       const row = await findBySecret(ctx, (request.params as { secret?: unknown }).secret);
-      if (!row) return notFound(reply);
+      if (!row) return secretNotFound(reply);
       const etag = etagOf(row);
       const size = Number(row.size_in_bytes);
       const disposition = isInlineSafe(row.mime) ? 'inline' : 'attachment';

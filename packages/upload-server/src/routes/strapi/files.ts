@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { UploadsContext } from '../../context.js';
 import { HttpError } from '../../errors.js';
-import { FILE_QUERY_COLUMNS, type ListQuery, parseListQuery, runListQuery } from '../../query/index.js';
+import { toFileEntity } from '../../files/entity.js';
+import type { FileEntity } from '../../files/model.js';
+import { type ListQuery, parseListQuery } from '../../query/index.js';
 import type { FileRow } from '../../store/schema.js';
-import { type FileEntity, toFileEntity } from './entity.js';
 
 /** Whether `populate` asks for the file's links (`populate=related`, `populate=*`, `populate[related]=…`). */
-export function wantsRelated(populate: unknown): boolean {
+function wantsRelated(populate: unknown): boolean {
   if (populate === undefined || populate === null || populate === '' || populate === false) return false;
   if (typeof populate === 'string') return populate.split(',').some((p) => ['related', '*', 'true'].includes(p.trim()));
   if (Array.isArray(populate)) return populate.some(wantsRelated);
@@ -41,17 +42,10 @@ async function serialise(
 
 async function list(ctx: UploadsContext, query: Record<string, unknown>, paginate: boolean) {
   const listQuery = parseListQuery(query);
-  const result = await runListQuery(ctx.db.selectFrom('files'), listQuery, {
-    dialect: ctx.dialect,
-    columns: FILE_QUERY_COLUMNS,
-    maxPageSize: ctx.config.pagination.maxPageSize,
-    defaultPageSize: ctx.config.pagination.defaultPageSize,
-    // The serialiser needs whole rows; `fields` narrows the entity afterwards.
-    selectFields: false,
-    paginate,
-  });
-  const data = await serialise(ctx, result.rows as unknown as FileRow[], query.populate, listQuery);
-  return { data, pagination: result.pagination };
+  const { maxPageSize, defaultPageSize } = ctx.config.pagination;
+  const { rows, pagination } = await ctx.repo.listFiles(listQuery, { maxPageSize, defaultPageSize, paginate });
+  const data = await serialise(ctx, rows, query.populate, listQuery);
+  return { data, pagination };
 }
 
 export function registerFileRoutes(app: FastifyInstance): void {
@@ -81,9 +75,7 @@ export function registerFileRoutes(app: FastifyInstance): void {
     const row = await ctx.repo.findFile(id);
     if (!row) throw new HttpError(404, 'file.notFound');
     const [entity] = await serialise(ctx, [row], (request.query as Record<string, unknown>).populate);
-    const deleted = await ctx.repo.deleteFile(id);
-    if (!deleted) throw new HttpError(404, 'file.notFound');
-    await ctx.pipeline.removeObjects(deleted);
+    if (!(await ctx.uploads.remove(row))) throw new HttpError(404, 'file.notFound');
     return entity;
   });
 }

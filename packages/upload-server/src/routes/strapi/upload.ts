@@ -1,33 +1,14 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { essence } from '../../content/index.js';
 import type { UploadsContext } from '../../context.js';
 import { HttpError } from '../../errors.js';
+import { toFileEntity } from '../../files/entity.js';
+import { sanitiseName } from '../../files/names.js';
+import { type FormFields, firstField, parseFileInfo, parseLinks, readUploadForm } from '../../http/form.js';
+import { clientAbortSignal, parseIdParam } from '../../http/request.js';
 import { nowIso } from '../../store/repository.js';
 import type { FileEntityRow, FileRow } from '../../store/schema.js';
-import { type StagedFile, sanitiseName } from '../../uploads/ingest.js';
-import { toFileEntity } from './entity.js';
-import { type FormFields, firstField, parseFileInfo, parseLinks, readUploadForm } from './form.js';
-
-/** The `id` query parameter of `POST /api/upload?id=`, or undefined. */
-export function parseIdParam(value: unknown, name = 'id'): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string' || !/^[1-9]\d{0,15}$/.test(value)) {
-    throw new HttpError(400, 'File id is required and must be a single value', {
-      errors: [{ path: [name], message: `${name} must be a positive integer`, name: 'ValidationError' }],
-    });
-  }
-  return Number(value);
-}
-
-/** Aborts when the client goes away before the response is sent. */
-export function clientAbortSignal(request: FastifyRequest, reply: FastifyReply): AbortSignal {
-  const controller = new AbortController();
-  const onClose = () => {
-    if (!reply.raw.writableFinished) controller.abort(new Error('the client closed the connection'));
-  };
-  reply.raw.once('close', onClose);
-  request.raw.once('aborted', onClose);
-  return controller.signal;
-}
+import type { StagedFile } from '../../uploads/index.js';
 
 async function updateFileInfo(ctx: UploadsContext, id: number, rawInfo: unknown[] | undefined) {
   const row = await ctx.repo.findFile(id);
@@ -57,12 +38,16 @@ export function registerUploadRoute(app: FastifyInstance): void {
     const ctx = app.uploads;
     const query = request.query as Record<string, unknown>;
     const id = parseIdParam(query.id);
-    if (id !== undefined && !(await ctx.repo.findFile(id))) {
-      reply.header('connection', 'close');
-      throw new HttpError(404, 'file.notFound');
-    }
+    if (id !== undefined && !(await ctx.repo.findFile(id))) throw new HttpError(404, 'file.notFound');
 
     if (!request.isMultipart()) {
+      const type = essence(request.headers['content-type']);
+      if (type !== null && type !== 'application/json') {
+        throw new HttpError(
+          415,
+          `Unsupported Content-Type ${type}: send files as multipart/form-data, or JSON for fileInfo`,
+        );
+      }
       // A JSON (or empty) body can only update a file's information.
       const body = (request.body ?? {}) as Record<string, unknown>;
       if (id === undefined) throw new HttpError(400, 'Files are empty');
@@ -70,7 +55,7 @@ export function registerUploadRoute(app: FastifyInstance): void {
     }
 
     const signal = clientAbortSignal(request, reply);
-    const { fields, staged } = await readUploadForm(request, reply, ctx, {
+    const { fields, staged } = await readUploadForm(request, ctx, {
       signal,
       ...(id !== undefined ? { maxFiles: 1 } : {}),
     });
@@ -84,15 +69,15 @@ export function registerUploadRoute(app: FastifyInstance): void {
     let links: ReturnType<typeof parseLinks>;
     try {
       infos = parseFileInfo(fields.get('fileInfo'), staged.length);
-      links = id === undefined ? parseLinks(ctx, fieldValues(fields), staged.length) : [];
+      links = id === undefined ? parseLinks(ctx.config.contentTypes, fieldValues(fields), staged.length) : [];
       if (signal.aborted) throw new HttpError(499, 'The upload was aborted by the client');
     } catch (error) {
-      await Promise.all(staged.map((s) => ctx.pipeline.discard(s)));
+      await Promise.all(staged.map((s) => ctx.uploads.discard(s)));
       throw error;
     }
 
     if (id !== undefined) {
-      const row = await ctx.pipeline.commit(staged[0]!, { replaceId: id, ...(infos[0] ? { fileInfo: infos[0] } : {}) });
+      const row = await ctx.uploads.commit(staged[0]!, { replaceId: id, ...(infos[0] ? { fileInfo: infos[0] } : {}) });
       return toFileEntity(row, ctx);
     }
 
@@ -117,13 +102,10 @@ async function commitAll(
   for (let i = 0; i < staged.length; i++) {
     try {
       const info = infos[i];
-      rows.push(await ctx.pipeline.commit(staged[i]!, { ...(info ? { fileInfo: info } : {}), links }));
+      rows.push(await ctx.uploads.commit(staged[i]!, { ...(info ? { fileInfo: info } : {}), links }));
     } catch (error) {
-      await Promise.all(staged.slice(i + 1).map((s) => ctx.pipeline.discard(s)));
-      for (const row of rows) {
-        await ctx.repo.deleteFile(row.id);
-        await ctx.pipeline.removeObjects(row);
-      }
+      await Promise.all(staged.slice(i + 1).map((s) => ctx.uploads.discard(s)));
+      for (const row of rows) await ctx.uploads.remove(row);
       throw error;
     }
   }

@@ -1,8 +1,9 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { UploadsContext } from '../../context.js';
-import { HttpError } from '../../errors.js';
-import type { NewLink } from '../../store/repository.js';
-import type { FileInfo, StagedFile } from '../../uploads/ingest.js';
+import type { FastifyRequest } from 'fastify';
+import type { UploadServerConfig } from '../config/schema.js';
+import { HttpError } from '../errors.js';
+import { checkName } from '../files/names.js';
+import type { NewLink } from '../store/repository.js';
+import { type FileInfo, type StagedFile, tooLarge, type Uploads } from '../uploads/index.js';
 
 /** The non-file fields of an upload form, as sent. Repeated fields keep every value, in order. */
 export type FormFields = Map<string, string[]>;
@@ -22,8 +23,7 @@ export interface ReadFormResult {
  */
 export async function readUploadForm(
   request: FastifyRequest,
-  reply: FastifyReply,
-  ctx: UploadsContext,
+  ctx: { uploads: Uploads; config: Pick<UploadServerConfig, 'sizeLimit'> },
   options: { maxFiles?: number; signal: AbortSignal; withSecret?: boolean; fileFields?: Set<string> },
 ): Promise<ReadFormResult> {
   if (!request.isMultipart()) {
@@ -46,10 +46,13 @@ export async function readUploadForm(
           part.file.resume();
           throw new HttpError(400, 'Cannot replace a file with multiple ones: send one file');
         }
+        if (part.filename) checkName(part.filename, 'filename');
         const path = firstField(fields, 'path');
+        const file = part.file;
         staged.push(
-          await ctx.pipeline.stage({
-            stream: part.file,
+          await ctx.uploads.stage({
+            stream: file,
+            truncated: () => file.truncated,
             filename: part.filename || 'file',
             claimedMime: part.mimetype,
             signal: options.signal,
@@ -57,8 +60,6 @@ export async function readUploadForm(
             ...(options.withSecret ? { withSecret: true } : {}),
           }),
         );
-        if (part.file.truncated)
-          throw new HttpError(413, `The file is larger than the size limit of ${ctx.config.sizeLimit} bytes`);
       } else {
         if (part.fieldname === 'path' && staged.length > 0) {
           // Files are stored as they stream in, so their folder must be known before the first one.
@@ -73,21 +74,15 @@ export async function readUploadForm(
       }
     }
   } catch (error) {
-    await Promise.all(staged.map((s) => ctx.pipeline.discard(s)));
-    // The rest of the body is not read: close the connection after answering rather than drain it.
-    reply.header('connection', 'close');
-    throw mapMultipartError(error, ctx);
+    await Promise.all(staged.map((s) => ctx.uploads.discard(s)));
+    throw mapMultipartError(error, ctx.config.sizeLimit);
   }
   return { fields, staged };
 }
 
-function mapMultipartError(error: unknown, ctx: UploadsContext): unknown {
+function mapMultipartError(error: unknown, sizeLimit: number): unknown {
   const code = (error as { code?: string })?.code;
-  if (code === 'FST_REQ_FILE_TOO_LARGE') {
-    return new HttpError(413, `The file is larger than the size limit of ${ctx.config.sizeLimit} bytes`, {
-      limit: ctx.config.sizeLimit,
-    });
-  }
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return tooLarge(sizeLimit);
   if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') {
     return new HttpError(413, (error as Error).message);
   }
@@ -158,13 +153,15 @@ export function parseFileInfo(raw: unknown[] | undefined, fileCount: number): Fi
     if (problem) {
       throw new HttpError(400, problem, { errors: [{ path: [where], message: problem, name: 'ValidationError' }] });
     }
-    return pickInfo(v as Record<string, unknown>);
+    const info = pickInfo(v as Record<string, unknown>);
+    if (typeof info.name === 'string') checkName(info.name, `${where}.name`);
+    return info;
   });
 }
 
 /** `ref`, `refId`, `field`: all or none, to a declared content type and media field. */
 export function parseLinks(
-  ctx: UploadsContext,
+  contentTypes: UploadServerConfig['contentTypes'],
   values: { ref?: unknown; refId?: unknown; field?: unknown },
   fileCount: number,
 ): NewLink[] {
@@ -188,9 +185,9 @@ export function parseLinks(
   }
   const refS = String(ref);
   const fieldS = String(field);
-  const type = ctx.config.contentTypes[refS];
+  const type = contentTypes[refS];
   if (!type) {
-    const known = Object.keys(ctx.config.contentTypes);
+    const known = Object.keys(contentTypes);
     throw new HttpError(
       400,
       `Unknown ref "${refS}": declare it under contentTypes in the server config${known.length ? ` (declared: ${known.join(', ')})` : ''}`,

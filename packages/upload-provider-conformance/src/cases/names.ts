@@ -1,0 +1,40 @@
+/** Names a user might upload: unicode, hostile paths, control characters, very long names. */
+export const HOSTILE_NAMES = [
+  'résumé final.pdf',
+  '日本語のファイル.txt',
+  'Ελληνικά αρχεία.png',
+  '../../etc/passwd',
+  '..\\..\\windows\\win.ini',
+  '/absolute/path/file.txt',
+  'nul\u0000byte.png',
+  'control\u0001\u001f\u007fchars.txt',
+  '%2e%2e%2fencoded.txt',
+  '．．／fullwidth.txt',
+  '‥／leader.txt',
+  'bidi\u202egnp.exe',
+  '   spaces   .txt',
+  '.hidden',
+  '..',
+  'CON',
+  `${'a'.repeat(5000)}.txt`,
+  'emoji 😀 file.jpeg',
+  'quote"and\'apostrophe;semi.txt',
+  'no-extension',
+];
+
+/** Keys that must be refused outright with `INVALID_INPUT`: each could point outside the provider's place. */
+export const ESCAPING_KEYS = [
+  '../escape.txt',
+  'a/../../escape.txt',
+  'a/./b.txt',
+  'a//b.txt',
+  '..\\escape.txt',
+  'nul\u0000.txt',
+  'ctrl\u0001.txt',
+  '．．/fullwidth-dots.txt',
+  '‥/two-dot-leader.txt',
+  'a/．/b.txt',
+  'x／..／y.txt',
+  '',
+  'trailing/',
+];
