@@ -136,6 +136,18 @@ for (const kind of databases()) {
       expect(await journal.pendingBefore(later(1000), 10)).toEqual([]);
     });
 
+    test('records made at once are written together; a key recorded twice keeps the last', async () => {
+      await Promise.all([
+        journal.record([{ key: 'same.txt', providerMetadata: { v: 1 } }]),
+        journal.record([{ key: 'same.txt', providerMetadata: { v: 2 } }, { key: 'other.txt' }]),
+      ]);
+      const pending = await journal.pendingBefore(later(1000), 10);
+      expect(pending.map((p) => [p.key, p.providerMetadata]).sort()).toEqual([
+        ['other.txt', null],
+        ['same.txt', { v: 2 }],
+      ]);
+    });
+
     test('touchHeld refreshes only the keys this process holds', async () => {
       await journal.record([{ key: 'mine.txt' }]);
       // Another process recorded this one and died holding it.

@@ -70,34 +70,57 @@ function parseObject(text: string | null): Record<string, unknown> | null {
 }
 
 export function createJournal(db: Kysely<Database> | Transaction<Database>, held: Set<string> = new Set()): Journal {
+  const write = async (objects: NewPendingObject[]) => {
+    const now = new Date().toISOString();
+    // One entry per key (a statement may not upsert one row twice); the last recorded wins.
+    const unique = [...new Map(objects.map((o) => [o.key, o])).values()];
+    for (const part of chunks(unique)) {
+      await db
+        .insertInto('upload_journal')
+        .values(
+          part.map((o) => ({
+            object_key: o.key,
+            file_key: o.fileKey ?? o.key,
+            format: o.format ?? null,
+            provider_metadata: o.providerMetadata ? JSON.stringify(o.providerMetadata) : null,
+            touched_at: now,
+          })),
+        )
+        .onConflict((oc) =>
+          oc.column('object_key').doUpdateSet((eb) => ({
+            file_key: eb.ref('excluded.file_key'),
+            format: eb.ref('excluded.format'),
+            provider_metadata: eb.ref('excluded.provider_metadata'),
+            touched_at: eb.ref('excluded.touched_at'),
+          })),
+        )
+        .execute();
+    }
+  };
+
+  // Uploads running at once record in one statement, one commit: what arrives before the next turn of the event
+  // loop is written together (inside a transaction, at once, as part of it).
+  let queue: Array<{ objects: NewPendingObject[]; done: (error?: unknown) => void }> = [];
+  const flush = async () => {
+    const batch = queue;
+    queue = [];
+    const error = await write(batch.flatMap((b) => b.objects)).then(
+      () => undefined,
+      (e: unknown) => e ?? new Error('the journal write failed'),
+    );
+    for (const b of batch) b.done(error);
+  };
+
   const journal: Journal = {
     held,
     async record(objects) {
       if (objects.length === 0) return;
-      const now = new Date().toISOString();
       for (const object of objects) held.add(object.key);
-      for (const part of chunks(objects)) {
-        await db
-          .insertInto('upload_journal')
-          .values(
-            part.map((o) => ({
-              object_key: o.key,
-              file_key: o.fileKey ?? o.key,
-              format: o.format ?? null,
-              provider_metadata: o.providerMetadata ? JSON.stringify(o.providerMetadata) : null,
-              touched_at: now,
-            })),
-          )
-          .onConflict((oc) =>
-            oc.column('object_key').doUpdateSet((eb) => ({
-              file_key: eb.ref('excluded.file_key'),
-              format: eb.ref('excluded.format'),
-              provider_metadata: eb.ref('excluded.provider_metadata'),
-              touched_at: eb.ref('excluded.touched_at'),
-            })),
-          )
-          .execute();
-      }
+      if (db.isTransaction) return write(objects);
+      await new Promise<void>((resolve, reject) => {
+        queue.push({ objects, done: (error) => (error ? reject(error) : resolve()) });
+        if (queue.length === 1) setImmediate(flush);
+      });
     },
     async clear(keys) {
       try {
