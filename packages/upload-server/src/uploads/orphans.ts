@@ -16,9 +16,6 @@ const BATCH = 1000;
 const SPOOL_FOLDER = new RegExp(`^${SPOOL_PREFIX}[A-Za-z0-9]{6}$`);
 const SPOOL_FILE = /^original(?:\.[a-z0-9-]+\.[a-z0-9]+)?$/i;
 
-/** `cleanup` is optional in the contract (see SEAMS.md): providers that keep temporary data implement it. */
-type MaybeCleaning = UploadProvider & { cleanup?: (opts: { olderThan: Date }) => Promise<{ removed: number }> };
-
 export interface OrphanSweepDeps {
   db: Kysely<Database>;
   dialect: Dialect;
@@ -80,10 +77,10 @@ export async function sweepOrphans(deps: OrphanSweepDeps, now: number = Date.now
       removed += 1;
     }
     let providerTemp = 0;
-    const cleanup = (provider as MaybeCleaning).cleanup;
-    if (typeof cleanup === 'function') {
+    // Optional in the contract: providers that keep temporary data of their own implement it.
+    if (provider.cleanup) {
       try {
-        providerTemp = (await cleanup.call(provider, { olderThan: cutoff })).removed;
+        providerTemp = (await provider.cleanup({ olderThan: cutoff })).removed;
       } catch (error) {
         log.error({ err: error }, "could not remove the provider's temporary files");
       }
