@@ -87,8 +87,9 @@ for (const kind of databases()) {
         }
         // The seeded files and nothing else: the interrupted uploads left no row either.
         expect(files.map((f) => f.url).sort()).toEqual([...seeded.keys()].sort());
-        // The server's own spool folders are gone.
+        // The server's own spool folders are gone, and so are the provider's partial files (its `cleanup`).
         expect(readdirSync(tempDir)).toEqual([]);
+        expect(walk(join(uploadsDir(), INTERNAL, 'tmp'))).toEqual([]);
       } finally {
         await stop(server);
       }
