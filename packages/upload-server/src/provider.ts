@@ -59,8 +59,16 @@ async function importLocal(): Promise<LocalModule> {
   return (await import(specifier)) as LocalModule;
 }
 
+/**
+ * A request handler that a provider brings along under this registered symbol (upload-provider-strapi's bridge does:
+ * it serves what Strapi's local provider writes to public/ and checks its signed links), mounted like the local one.
+ */
+const REQUEST_HANDLER = Symbol.for('upload-provider.requestHandler');
+
 /** The local provider's HTTP handler (downloads, signed URLs, signed POST uploads), when the provider is local. */
 export async function createLocalHandlerFor(provider: UploadProvider): Promise<LocalHandler | null> {
+  const own = (provider as unknown as Record<symbol, unknown>)[REQUEST_HANDLER];
+  if (typeof own === 'function') return own as LocalHandler;
   if (!isLocalProvider(provider.name)) return null;
   const mod = await importLocal();
   return typeof mod.createLocalHandler === 'function' ? mod.createLocalHandler(provider) : null;
