@@ -57,7 +57,7 @@ export function createStage(deps: UploadsDeps): (input: IngestInput) => Promise<
       let image: ImageFacts = NO_IMAGE;
       const raster = images !== null && isRaster(mime);
       // Write-ahead: the keys are pending before any byte of them reaches the storage.
-      const journal = async () => {
+      const recordPending = async () => {
         const entries = [{ key }, ...(raster ? pendingFormats(config.images, key) : [])];
         await repo.journal.record(entries);
         pending.push(...entries.map((e) => e.key));
@@ -67,7 +67,7 @@ export function createStage(deps: UploadsDeps): (input: IngestInput) => Promise<
         // A source cut at the limit (the multipart parser's) is a file too large, not a damaged image.
         if (input.truncated?.()) throw tooLarge(limit);
         if (raster) image = await probeImage(images, spooled, mime);
-        await journal();
+        await recordPending();
         stored = await provider.upload(
           { key, body: createReadStream(spooled.path), size: spooled.bytes, mime, name, disposition },
           { signal },
@@ -78,9 +78,9 @@ export function createStage(deps: UploadsDeps): (input: IngestInput) => Promise<
           image = { ...image, formats: await makeFormats(images, spooled, formatInput, objects) };
         }
       } else {
+        await recordPending();
         const body = file.stream.pipe(counter);
         file.stream.once('error', (e) => counter.destroy(e));
-        await journal();
         stored = await provider.upload({ key, body, mime, name, disposition }, { signal });
         objects.push({ key: stored.key, providerMetadata: stored.providerMetadata ?? null });
       }
