@@ -91,10 +91,18 @@ async function importLocal(): Promise<LocalModule> {
 }
 
 /**
+ * A request handler that a provider brings along under this registered symbol (upload-provider-strapi's bridge does:
+ * it serves what Strapi's local provider writes to public/ and checks its signed links), mounted like the local one.
+ */
+const REQUEST_HANDLER = Symbol.for('upload-provider.requestHandler');
+
+/**
  * The local provider's HTTP handler (downloads, signed URLs, signed POST uploads), when the provider is local or is a
  * mirror whose primary is local (URLs and direct uploads come from the primary).
  */
 export async function createLocalHandlerFor(provider: UploadProvider): Promise<LocalHandler | null> {
+  const own = (provider as unknown as Record<symbol, unknown>)[REQUEST_HANDLER];
+  if (typeof own === 'function') return own as LocalHandler;
   const primary = (provider as { primary?: UploadProvider }).primary;
   const local = isLocalProvider(provider.name) ? provider : primary && isLocalProvider(primary.name) ? primary : null;
   if (!local) return null;
