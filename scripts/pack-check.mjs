@@ -19,6 +19,7 @@ const packages = [
   'upload-provider-gcs',
   'upload-provider-cloudinary',
   'upload-provider-strapi',
+  'upload-provider-mirror',
 ];
 const work = mkdtempSync(join(tmpdir(), 'pack-check-'));
 const run = (cmd, args, cwd) =>
@@ -74,6 +75,13 @@ const strapiModule = createRequire(import.meta.url)('upload-provider-strapi/stra
 const inStrapi = strapiModule.init({ provider: 'local', options: { root: './strapi-uploads', baseUrl: '/uploads' } });
 assert.deepEqual(Object.keys(inStrapi).sort(), ['checkFileSize', 'delete', 'getSignedUrl', 'isPrivate', 'upload', 'uploadStream']);
 assert.equal(await inStrapi.isPrivate(), false);
+// The mirror loads its named providers with require (of ES modules) from the application's folder.
+const mirror = await loadProvider('mirror', {
+  primary: { name: 'local', options: { root: './m1', baseUrl: 'http://127.0.0.1:1/a' } },
+  mirrors: [{ name: 'local', options: { root: './m2', baseUrl: 'http://127.0.0.1:1/b' } }],
+});
+await mirror.upload({ key: 'm.txt', body: Buffer.from('both'), mime: 'text/plain', name: 'm.txt' });
+assert.equal((await import('node:fs')).readFileSync('./m2/m.txt', 'utf8'), 'both');
 console.log('pack-check: ${packages.join(', ')} install from their tarballs into an empty project and work there');
 `,
   );

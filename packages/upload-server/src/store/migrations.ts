@@ -141,6 +141,31 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropTable('upload_journal').execute();
       },
     },
+    '0004_object_migrations': {
+      // `upload-server migrate`: one row per object copied (or being copied) to a target provider, so a run that
+      // stops is resumed without writing any object twice.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('object_migrations')
+          .addColumn('target', 'text', (c) => c.notNull())
+          .addColumn('object_key', 'text', (c) => c.notNull())
+          .addColumn('file_id', 'integer', (c) => c.notNull())
+          .addColumn('format', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('size', 'bigint', (c) => c.notNull())
+          .addColumn('sha256', 'text')
+          .addColumn('stored_key', 'text')
+          .addColumn('stored_metadata', 'text')
+          .addColumn('error', 'text')
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('object_migrations_pk', ['target', 'object_key'])
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('object_migrations').execute();
+      },
+    },
   };
 }
 

@@ -32,6 +32,8 @@ export interface Repository {
    */
   listFiles(query: ListQuery, paging: ListPaging): Promise<{ rows: FileRow[]; pagination: PaginationMeta }>;
   linksOf(fileIds: number[]): Promise<Map<number, FileLinkRow[]>>;
+  /** Up to `limit` rows stored by `provider` with ids above `afterId`, in id order: a whole-table pass a page at a time. */
+  filesOfProvider(provider: string, afterId: number, limit: number): Promise<FileRow[]>;
   /** Direct uploads: credentials handed out and their outcome. */
   readonly directUploads: DirectUploadStore;
   /** The write-ahead journal: objects that may be in the storage before (or after) a row owns them. */
@@ -115,6 +117,15 @@ export function createRepository(
       });
       return { rows: result.rows as unknown as FileRow[], pagination: result.pagination };
     },
+    filesOfProvider: (provider, afterId, limit) =>
+      db
+        .selectFrom('files')
+        .selectAll()
+        .where('provider', '=', provider)
+        .where('id', '>', afterId)
+        .orderBy('id')
+        .limit(limit)
+        .execute(),
     linksOf: async (fileIds) => {
       const map = new Map<number, FileLinkRow[]>();
       if (fileIds.length === 0) return map;
