@@ -24,6 +24,7 @@ import { LOCAL_FILES_SCHEMA, registerOpenApi } from './openapi/index.js';
 import { createLocalHandlerFor, createProvider, LOCAL_BASE_PATH } from './provider.js';
 import { directRoutes } from './routes/direct/index.js';
 import { filesRoutes, isSecretDownload, secretNotFound } from './routes/files/index.js';
+import { mediaRoutes } from './routes/media/index.js';
 import { strapiRoutes } from './routes/strapi/index.js';
 import { openDatabase } from './store/db.js';
 import { createRepository } from './store/repository.js';
@@ -274,6 +275,7 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
   await app.register(strapiRoutes);
   await app.register(filesRoutes);
   await app.register(directRoutes);
+  await app.register(mediaRoutes);
 
   if (open) {
     app.log.warn(

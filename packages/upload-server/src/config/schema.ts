@@ -142,6 +142,8 @@ export const configSchema = z
     corsOrigins: z
       .union([z.literal('*'), z.array(z.url({ message: 'must be an origin such as https://app.example.com' }))])
       .default([]),
+    /** Serve the media library page at `/media` (and redirect `/` there). */
+    mediaLibrary: z.boolean().default(true),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** `json` (one object per line) or `pretty` (pino-pretty, for a terminal). Default: pretty when stdout is a TTY. */
     logFormat: z.enum(['json', 'pretty']).optional(),
@@ -151,6 +153,15 @@ export const configSchema = z
     trustProxy: z.boolean().default(false),
     /** Let in-flight requests finish for at most this long on shutdown, in milliseconds. */
     shutdownTimeoutMs: z.number().int().positive().default(30_000),
+    /**
+     * How long an object that no row references, or a temporary file, may stay before the sweep takes it for one a
+     * killed process left behind, in milliseconds. 0 sweeps at once (one server, private tempDir).
+     */
+    orphanGraceMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(60 * 60_000),
   })
   .strict();
 
