@@ -6,12 +6,13 @@
 // Run: pnpm build, then pnpm --filter upload-provider-bench bench:fleet (PostgreSQL at PG_TEST_URL or the default).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startS3rver } from './support/s3rver.mjs';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -22,22 +23,7 @@ const pg = requireFromServer('pg');
 const PG_URL = process.env.PG_TEST_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TOKEN = `bench-${randomBytes(12).toString('hex')}`;
 
-if (process.argv[2] === '--s3rver') {
-  const { default: S3rver } = await import('s3rver');
-  const server = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory: process.argv[3],
-    configureBuckets: [{ name: 'bench' }],
-  });
-  const { port } = await server.run();
-  process.stdout.write(`${port}\n`);
-  process.stdin.resume();
-  process.stdin.on('end', () => server.close().then(() => process.exit(0)));
-} else {
-  await main();
-}
+await main();
 
 function child(args, ready) {
   const proc = spawn(process.execPath, args, { cwd: serverDir, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -56,6 +42,41 @@ function child(args, ready) {
     proc.stderr.on('data', onData);
     proc.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}:\n${out}`)));
   });
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The pid of the s3rver child serving `directory` (the shared helper does not expose it). */
+function s3rverPid(directory) {
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(directory)) return Number(pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
+/** Runs `work`; adds the CPU seconds spent meanwhile by the servers (together), s3rver and this client. */
+async function withCpu(serverPids, s3Pid, work) {
+  const sum = () => serverPids.reduce((total, pid) => total + cpuSeconds(pid), 0);
+  const before = [sum(), s3Pid ? cpuSeconds(s3Pid) : 0];
+  const client = process.cpuUsage();
+  const result = await work();
+  const used = process.cpuUsage(client);
+  return {
+    ...result,
+    cpu: {
+      servers: sum() - before[0],
+      s3rver: s3Pid ? cpuSeconds(s3Pid) - before[1] : Number.NaN,
+      client: (used.user + used.system) / 1e6,
+    },
+  };
 }
 
 async function run(urls, count, inflight, bytes) {
@@ -87,11 +108,7 @@ async function run(urls, count, inflight, bytes) {
 async function main() {
   const dir = await mkdtemp(join(tmpdir(), 'fleet-bench-'));
   const schema = `bench_${randomBytes(4).toString('hex')}`;
-  const s3 = await child(
-    ['--openssl-legacy-provider', fileURLToPath(import.meta.url), '--s3rver', join(dir, 's3')],
-    /^(\d+)\n/,
-  );
-  const endpoint = `http://127.0.0.1:${s3.match[1]}`;
+  const s3 = await startS3rver(join(dir, 's3'), ['bench']);
   const config = join(dir, 'bench.config.json');
   writeFileSync(
     config,
@@ -99,16 +116,7 @@ async function main() {
       port: 0,
       dataDir: join(dir, 'data'),
       database: { url: PG_URL, schema, poolSize: 10 },
-      provider: {
-        name: 'aws-s3',
-        options: {
-          bucket: 'bench',
-          region: 'us-east-1',
-          endpoint,
-          forcePathStyle: true,
-          credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-        },
-      },
+      provider: { name: 'aws-s3', options: s3.options('bench') },
       tokens: [{ name: 'bench', token: TOKEN }],
       sizeLimit: 64 * MiB,
       images: { formats: false },
@@ -131,15 +139,18 @@ async function main() {
     const largeCount = env('BENCH_FLEET_LARGE', 12);
     // Warm-up: each server's connections and code paths.
     await run(urls, 30, 6, small);
+    const serverPids = servers.map((s) => s.proc.pid);
+    const s3Pid = s3rverPid(join(dir, 's3'));
     const rows = [];
     for (const [label, bytes, count, inflight] of [
       ['10 KiB', small, smallCount, env('BENCH_FLEET_SMALL_INFLIGHT', 16)],
       ['50 MiB', large, largeCount, env('BENCH_FLEET_LARGE_INFLIGHT', 3)],
     ]) {
-      const one = await run(urls.slice(0, 1), count, inflight, bytes);
-      const three = await run(urls, count, inflight, bytes);
+      const one = await withCpu(serverPids, s3Pid, () => run(urls.slice(0, 1), count, inflight, bytes));
+      const three = await withCpu(serverPids, s3Pid, () => run(urls, count, inflight, bytes));
       rows.push({ label, count, inflight, one, three });
     }
+    console.log(`${cpus().length} cores; load average before the run: ${loadavg()[0].toFixed(2)}\n`);
     console.log(
       `| file   | uploads | in flight | 1 server: uploads/s (MiB/s) | 3 servers: uploads/s (MiB/s) | 3 / 1 |`,
     );
@@ -152,9 +163,23 @@ async function main() {
         `| ${r.label} | ${r.count} | ${r.inflight} | ${cell(r.one)} | ${cell(r.three)} | ${(r.three.perSecond / r.one.perSecond).toFixed(2)} |`,
       );
     }
+    console.log('\nCPU milliseconds per upload, by process (where the cores go):\n');
+    console.log('| file   | servers | uploads/s | server(s) | s3rver | client |');
+    console.log('| ------ | ------: | --------: | --------: | -----: | -----: |');
+    for (const r of rows) {
+      for (const [n, x] of [
+        [1, r.one],
+        [3, r.three],
+      ]) {
+        const ms = (seconds) => ((seconds * 1000) / r.count).toFixed(1);
+        console.log(
+          `| ${r.label} | ${n} | ${x.perSecond.toFixed(1)} | ${ms(x.cpu.servers)} | ${ms(x.cpu.s3rver)} | ${ms(x.cpu.client)} |`,
+        );
+      }
+    }
   } finally {
     for (const s of servers) s.proc.kill('SIGTERM');
-    s3.proc.stdin.end();
+    await s3.stop();
     const client = new pg.Client({ connectionString: PG_URL });
     await client.connect();
     await client.query(`drop schema if exists "${schema}" cascade`);
