@@ -9,12 +9,13 @@ const MEASURED = new Set(['upload', 'delete', 'signUrl', 'createDirectUpload', '
  * later contract adds) pass through unchanged, called on the provider itself.
  */
 export function measureProvider(provider: UploadProvider, metrics: ServerMetrics): UploadProvider {
-  const wrapped = new Map<PropertyKey, unknown>();
+  // Keyed by the function itself: a method replaced on the provider later is wrapped afresh.
+  const wrapped = new WeakMap<object, unknown>();
   return new Proxy(provider, {
     get(target, property) {
       const value = Reflect.get(target, property, target);
       if (typeof value !== 'function') return value;
-      const cached = wrapped.get(property);
+      const cached = wrapped.get(value);
       if (cached) return cached;
       const method = String(property);
       const fn = MEASURED.has(method)
@@ -34,7 +35,7 @@ export function measureProvider(provider: UploadProvider, metrics: ServerMetrics
             }
           }
         : (value as (...a: unknown[]) => unknown).bind(target);
-      wrapped.set(property, fn);
+      wrapped.set(value, fn);
       return fn;
     },
   });
