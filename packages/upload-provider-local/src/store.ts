@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { constants, createWriteStream, type Stats } from 'node:fs';
+import { constants, createWriteStream, type Stats, type WriteStream } from 'node:fs';
 import {
   type FileHandle,
   lstat,
@@ -156,12 +156,13 @@ export class DiskStore {
     // The source may fail while we make folders, before the pipeline listens: keep that from crashing the process.
     const swallow = () => undefined;
     source.on('error', swallow);
+    let out: WriteStream | undefined;
     try {
       await mkdir(this.tmpDir, { recursive: true });
       if (source.errored) throw source.errored;
       // A declared size is held by the core's guard before the body gets here; a direct upload's cap is ours.
       const counter = new ByteCounter(options.maxBytes, this.provider);
-      const out = createWriteStream(tmp, { flags: 'wx', highWaterMark: WRITE_HIGH_WATER_MARK });
+      out = createWriteStream(tmp, { flags: 'wx', highWaterMark: WRITE_HIGH_WATER_MARK });
       await pipeline(source, counter, out, ...(options.signal ? [{ signal: options.signal }] : []));
       if (options.minBytes !== undefined && counter.bytes < options.minBytes) {
         throw this.error(
@@ -180,6 +181,9 @@ export class DiskStore {
       return await stat(target);
     } catch (error) {
       source.destroy();
+      // A write stream destroyed before its file is open still creates the file: wait for it to close, then remove.
+      const stream = out;
+      if (stream && !stream.closed) await new Promise<void>((resolve) => stream.once('close', () => resolve()));
       await rm(tmp, { force: true }).catch(() => undefined);
       await rm(metaTmp, { force: true }).catch(() => undefined);
       if (metaPlaced) await rm(metaPath, { force: true }).catch(() => undefined);
