@@ -225,7 +225,7 @@ export class DiskStore {
 
   /**
    * Renames into place, making the folder first. A concurrent delete may prune an emptied folder between any two
-   * steps (even inside a recursive mkdir), which shows as ENOENT: make the folders again and retry.
+   * steps (even inside a recursive mkdir), which shows as ENOENT or ENOTDIR: make the folders again and retry.
    */
   private async placeInto(from: string, to: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
@@ -234,7 +234,9 @@ export class DiskStore {
         await rename(from, to);
         return;
       } catch (error) {
-        if (code(error) !== 'ENOENT' || attempt >= PLACE_ATTEMPTS) throw error;
+        // A recursive mkdir that meets a folder being pruned can answer ENOTDIR (its check of the existing folder
+        // finds it gone); a real clash with a file answers ENOTDIR every time and still fails after the last attempt.
+        if (!['ENOENT', 'ENOTDIR'].includes(code(error) ?? '') || attempt >= PLACE_ATTEMPTS) throw error;
       }
     }
   }
