@@ -4,10 +4,11 @@
 //   - small: BENCH_SMALL_COUNT uploads of BENCH_SMALL_KIB KiB each, BENCH_SMALL_INFLIGHT in flight (uploads/s);
 //   - large: one upload of BENCH_LARGE_MIB MiB (MiB/s), with the server process's RSS sampled every 5 ms.
 // upload-server runs with zero configuration (local provider, SQLite, default logging into /dev/null), as
-// `pnpm start` runs it. It prints each round's ratio server/floor and the median over BENCH_ROUNDS rounds.
+// `pnpm start` runs it. It prints each round's ratio server/floor and the median over BENCH_ROUNDS rounds; for the
+// small uploads also the ratio of CPU time per upload (floor/server, from /proc), which a busy machine hardly moves.
 // Run: pnpm build, then pnpm --filter upload-provider-bench bench:floor
 // Options (environment): BENCH_ROUNDS (3), BENCH_SMALL_COUNT (1000), BENCH_SMALL_KIB (10), BENCH_SMALL_INFLIGHT (16),
-// BENCH_LARGE_MIB (200). Profile one side with BENCH_PROFILE=server (writes a .cpuprofile under the data folder).
+// BENCH_SMALL_SLICES (4: each side's small uploads run in this many turns), BENCH_LARGE_MIB (200). Profile one side with BENCH_PROFILE=server (writes a .cpuprofile under the data folder).
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -92,6 +93,12 @@ async function stop(target) {
   await exited;
 }
 
+/** CPU seconds the process has used so far, all its threads (libuv's pool included). */
+async function cpuSeconds(pid) {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+}
+
 async function rss(pid) {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) * 1024;
@@ -131,13 +138,14 @@ function post(target, boundary, body, length) {
   });
 }
 
-/** `count` uploads of `bytes` random bytes each, `inflight` at once; returns uploads per second. */
+/** `count` uploads of `bytes` random bytes each, `inflight` at once; returns the seconds they took and the CPU used. */
 async function small(target, count, bytes, inflight) {
   const boundary = 'benchsmallboundary';
   const bodies = Array.from({ length: 16 }, (_, i) =>
     Buffer.concat([head(boundary, `small-${i}.bin`), randomBytes(bytes), Buffer.from(`\r\n--${boundary}--\r\n`)]),
   );
   let next = 0;
+  const cpuBefore = await cpuSeconds(target.child.pid);
   const started = performance.now();
   await Promise.all(
     Array.from({ length: inflight }, async () => {
@@ -147,7 +155,8 @@ async function small(target, count, bytes, inflight) {
       }
     }),
   );
-  return count / ((performance.now() - started) / 1000);
+  const seconds = (performance.now() - started) / 1000;
+  return { seconds, cpu: (await cpuSeconds(target.child.pid)) - cpuBefore };
 }
 
 /** One upload of `bytes` (a random 1 MiB block repeated); returns MiB/s and the server's RSS growth meanwhile. */
@@ -185,13 +194,17 @@ function median(values) {
 
 async function main() {
   const rounds = env('BENCH_ROUNDS', 3);
-  const count = env('BENCH_SMALL_COUNT', 1000);
+  const slices = env('BENCH_SMALL_SLICES', 4);
+  const count = Math.ceil(env('BENCH_SMALL_COUNT', 1000) / slices) * slices;
   const smallBytes = env('BENCH_SMALL_KIB', 10) * 1024;
   const inflight = env('BENCH_SMALL_INFLIGHT', 16);
   const largeBytes = env('BENCH_LARGE_MIB', 200) * MiB;
   const dir = await mkdtemp(join(tmpdir(), 'bench-floor-'));
   const targets = [await start('floor', join(dir, 'floor')), await start('server', join(dir, 'server'))];
-  const results = { floor: { small: [], large: [], growth: [] }, server: { small: [], large: [], growth: [] } };
+  const results = {
+    floor: { small: [], cpu: [], large: [], growth: [] },
+    server: { small: [], cpu: [], large: [], growth: [] },
+  };
   try {
     for (const target of targets) {
       await small(target, 200, smallBytes, inflight); // warm-up: JIT, sockets, first SQLite pages
@@ -201,10 +214,27 @@ async function main() {
       `upload-server vs the floor (node:http + busboy to disk): ${rounds} rounds; small = ${count} × ${smallBytes / 1024} KiB,` +
         ` ${inflight} in flight; large = 1 × ${largeBytes / MiB} MiB`,
     );
-    console.log('round  floor up/s  server up/s  ratio   floor MiB/s  server MiB/s  ratio   server RSS growth MiB');
+    console.log(
+      'round  floor up/s  server up/s  ratio   CPU ms/up floor  server  ratio   floor MiB/s  server MiB/s  ratio' +
+        '   server RSS growth MiB',
+    );
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? targets : [...targets].reverse();
-      for (const target of order) results[target.kind].small.push(await small(target, count, smallBytes, inflight));
+      // Small uploads take well under a second each side: slices taken in turns keep a load swing from hitting one.
+      const seconds = { floor: 0, server: 0 };
+      const cpu = { floor: 0, server: 0 };
+      for (let slice = 0; slice < slices; slice++) {
+        const turn = slice % 2 === 0 ? order : [...order].reverse();
+        for (const target of turn) {
+          const r = await small(target, count / slices, smallBytes, inflight);
+          seconds[target.kind] += r.seconds;
+          cpu[target.kind] += r.cpu;
+        }
+      }
+      for (const target of order) {
+        results[target.kind].small.push(count / seconds[target.kind]);
+        results[target.kind].cpu.push((cpu[target.kind] / count) * 1000);
+      }
       for (const target of [...order].reverse()) {
         const r = await large(target, largeBytes);
         results[target.kind].large.push(r.mibps);
@@ -218,6 +248,9 @@ async function main() {
           f.small[round].toFixed(0).padStart(10),
           s.small[round].toFixed(0).padStart(11),
           (s.small[round] / f.small[round]).toFixed(2).padStart(6),
+          f.cpu[round].toFixed(2).padStart(15),
+          s.cpu[round].toFixed(2).padStart(6),
+          (f.cpu[round] / s.cpu[round]).toFixed(2).padStart(6),
           f.large[round].toFixed(0).padStart(12),
           s.large[round].toFixed(0).padStart(13),
           (s.large[round] / f.large[round]).toFixed(2).padStart(6),
@@ -226,8 +259,11 @@ async function main() {
       );
     }
     const ratio = (kind) => results.server[kind].map((v, i) => v / results.floor[kind][i]);
+    // CPU per upload hardly depends on how busy the machine is: its ratio is the steadier view of the small gap.
+    const cpuRatio = results.floor.cpu.map((v, i) => v / results.server.cpu[i]);
     console.log(
-      `median ratio server/floor: small ${median(ratio('small')).toFixed(2)}×, large ${median(ratio('large')).toFixed(2)}×;` +
+      `median ratio server/floor: small ${median(ratio('small')).toFixed(2)}× (by CPU per upload` +
+        ` ${median(cpuRatio).toFixed(2)}×), large ${median(ratio('large')).toFixed(2)}×;` +
         ` server RSS growth during the large upload: median ${(median(results.server.growth) / MiB).toFixed(1)} MiB` +
         ` (floor ${(median(results.floor.growth) / MiB).toFixed(1)} MiB)`,
     );
