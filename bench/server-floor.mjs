@@ -8,25 +8,26 @@
 // small uploads also the ratio of CPU time per upload (floor/server, from /proc), which a busy machine hardly moves.
 // Run: pnpm build, then pnpm --filter upload-provider-bench bench:floor
 // Options (environment): BENCH_ROUNDS (3), BENCH_SMALL_COUNT (1000), BENCH_SMALL_KIB (10), BENCH_SMALL_INFLIGHT (16),
-// BENCH_SMALL_SLICES (4: each side's small uploads run in this many turns), BENCH_LARGE_MIB (200). Profile one side with BENCH_PROFILE=server (writes a .cpuprofile under the data folder).
+// BENCH_SMALL_SLICES (4: each side's small uploads run in this many turns), BENCH_LARGE_MIB (200),
+// BENCH_BASELINE (another checkout's packages/upload-server, built: run it as a third side, e.g. main before a change). Profile one side with BENCH_PROFILE=server (writes a .cpuprofile under the data folder).
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { Agent, createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const MiB = 1024 * 1024;
-const serverPackage = new URL('../packages/upload-server/', import.meta.url);
+const thisServerPackage = new URL('../packages/upload-server/', import.meta.url);
 const env = (name, fallback) => Number(process.env[name] ?? fallback);
 
 const mode = process.argv[2];
 if (mode === '--floor') await floor(process.argv[3]);
-else if (mode === '--server') await uploadServer(process.argv[3]);
+else if (mode === '--server') await uploadServer(process.argv[3], process.argv[4]);
 else await main();
 
 /** The floor: parse multipart with busboy and write each file part to its own file, 1 MiB write buffer. */
@@ -62,7 +63,8 @@ async function floor(dir) {
 }
 
 /** upload-server as `pnpm start` runs it: no configuration but a data folder and a free port. */
-async function uploadServer(dir) {
+async function uploadServer(dir, otherPackage) {
+  const serverPackage = otherPackage ? pathToFileURL(`${otherPackage}/`) : thisServerPackage;
   const { buildApp } = await import(new URL('dist/app.js', serverPackage).href);
   const { parseConfig } = await import(new URL('dist/config/load.js', serverPackage).href);
   const config = parseConfig({ host: '127.0.0.1', port: 0, dataDir: dir });
@@ -72,10 +74,12 @@ async function uploadServer(dir) {
   process.on('disconnect', () => app.close().then(() => process.exit(0)));
 }
 
-async function start(kind, dir) {
+async function start(kind, dir, serverDir) {
   await mkdir(dir, { recursive: true });
   const profile = process.env.BENCH_PROFILE === kind ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
-  const child = spawn(process.execPath, [...profile, fileURLToPath(import.meta.url), `--${kind}`, dir], {
+  const mode = kind === 'floor' ? '--floor' : '--server';
+  const args = [fileURLToPath(import.meta.url), mode, dir, ...(serverDir ? [resolve(serverDir)] : [])];
+  const child = spawn(process.execPath, [...profile, ...args], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   const port = await new Promise((resolve, reject) => {
@@ -199,12 +203,12 @@ async function main() {
   const smallBytes = env('BENCH_SMALL_KIB', 10) * 1024;
   const inflight = env('BENCH_SMALL_INFLIGHT', 16);
   const largeBytes = env('BENCH_LARGE_MIB', 200) * MiB;
+  const baseline = process.env.BENCH_BASELINE;
   const dir = await mkdtemp(join(tmpdir(), 'bench-floor-'));
   const targets = [await start('floor', join(dir, 'floor')), await start('server', join(dir, 'server'))];
-  const results = {
-    floor: { small: [], cpu: [], large: [], growth: [] },
-    server: { small: [], cpu: [], large: [], growth: [] },
-  };
+  if (baseline) targets.push(await start('baseline', join(dir, 'baseline'), baseline));
+  const results = Object.fromEntries(targets.map((t) => [t.kind, { small: [], cpu: [], large: [], growth: [] }]));
+  const sides = targets.filter((t) => t.kind !== 'floor').map((t) => t.kind);
   try {
     for (const target of targets) {
       await small(target, 200, smallBytes, inflight); // warm-up: JIT, sockets, first SQLite pages
@@ -212,17 +216,16 @@ async function main() {
     }
     console.log(
       `upload-server vs the floor (node:http + busboy to disk): ${rounds} rounds; small = ${count} × ${smallBytes / 1024} KiB,` +
-        ` ${inflight} in flight; large = 1 × ${largeBytes / MiB} MiB`,
+        ` ${inflight} in flight; large = 1 × ${largeBytes / MiB} MiB${baseline ? `; baseline = ${baseline}` : ''}`,
     );
-    console.log(
-      'round  floor up/s  server up/s  ratio   CPU ms/up floor  server  ratio   floor MiB/s  server MiB/s  ratio' +
-        '   server RSS growth MiB',
-    );
+    console.log('round  side        up/s  ratio  CPU ms/up  ratio   MiB/s  ratio  RSS growth MiB');
+    const f = results.floor;
     for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? targets : [...targets].reverse();
+      // Each round turns the order, so no side always runs first (or last) after a large upload.
+      const order = targets.map((_, i) => targets[(i + round) % targets.length]);
       // Small uploads take well under a second each side: slices taken in turns keep a load swing from hitting one.
-      const seconds = { floor: 0, server: 0 };
-      const cpu = { floor: 0, server: 0 };
+      const seconds = Object.fromEntries(targets.map((t) => [t.kind, 0]));
+      const cpu = Object.fromEntries(targets.map((t) => [t.kind, 0]));
       for (let slice = 0; slice < slices; slice++) {
         const turn = slice % 2 === 0 ? order : [...order].reverse();
         for (const target of turn) {
@@ -240,33 +243,34 @@ async function main() {
         results[target.kind].large.push(r.mibps);
         results[target.kind].growth.push(r.growth);
       }
-      const f = results.floor;
-      const s = results.server;
+      for (const kind of ['floor', ...sides]) {
+        const s = results[kind];
+        console.log(
+          [
+            String(round + 1).padEnd(5),
+            kind.padEnd(8),
+            s.small[round].toFixed(0).padStart(6),
+            (s.small[round] / f.small[round]).toFixed(2).padStart(5),
+            s.cpu[round].toFixed(2).padStart(9),
+            (f.cpu[round] / s.cpu[round]).toFixed(2).padStart(5),
+            s.large[round].toFixed(0).padStart(6),
+            (s.large[round] / f.large[round]).toFixed(2).padStart(5),
+            (s.growth[round] / MiB).toFixed(1).padStart(14),
+          ].join('  '),
+        );
+      }
+    }
+    for (const kind of sides) {
+      const ratio = (what) => results[kind][what].map((v, i) => v / f[what][i]);
+      // CPU per upload hardly depends on how busy the machine is: its ratio is the steadier view of the small gap.
+      const cpuRatio = f.cpu.map((v, i) => v / results[kind].cpu[i]);
       console.log(
-        [
-          String(round + 1).padEnd(5),
-          f.small[round].toFixed(0).padStart(10),
-          s.small[round].toFixed(0).padStart(11),
-          (s.small[round] / f.small[round]).toFixed(2).padStart(6),
-          f.cpu[round].toFixed(2).padStart(15),
-          s.cpu[round].toFixed(2).padStart(6),
-          (f.cpu[round] / s.cpu[round]).toFixed(2).padStart(6),
-          f.large[round].toFixed(0).padStart(12),
-          s.large[round].toFixed(0).padStart(13),
-          (s.large[round] / f.large[round]).toFixed(2).padStart(6),
-          (s.growth[round] / MiB).toFixed(1).padStart(23),
-        ].join('  '),
+        `median ratio ${kind}/floor: small ${median(ratio('small')).toFixed(2)}× (by CPU per upload` +
+          ` ${median(cpuRatio).toFixed(2)}×), large ${median(ratio('large')).toFixed(2)}×;` +
+          ` RSS growth during the large upload: median ${(median(results[kind].growth) / MiB).toFixed(1)} MiB` +
+          ` (floor ${(median(f.growth) / MiB).toFixed(1)} MiB)`,
       );
     }
-    const ratio = (kind) => results.server[kind].map((v, i) => v / results.floor[kind][i]);
-    // CPU per upload hardly depends on how busy the machine is: its ratio is the steadier view of the small gap.
-    const cpuRatio = results.floor.cpu.map((v, i) => v / results.server.cpu[i]);
-    console.log(
-      `median ratio server/floor: small ${median(ratio('small')).toFixed(2)}× (by CPU per upload` +
-        ` ${median(cpuRatio).toFixed(2)}×), large ${median(ratio('large')).toFixed(2)}×;` +
-        ` server RSS growth during the large upload: median ${(median(results.server.growth) / MiB).toFixed(1)} MiB` +
-        ` (floor ${(median(results.floor.growth) / MiB).toFixed(1)} MiB)`,
-    );
   } finally {
     for (const target of targets) await stop(target);
     if (process.env.BENCH_PROFILE) console.log(`profiles kept in ${dir}/${process.env.BENCH_PROFILE}`);
