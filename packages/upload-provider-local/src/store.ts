@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { constants, createWriteStream, type Stats } from 'node:fs';
+import { constants, createWriteStream, open as openFd, type Stats, type WriteStream } from 'node:fs';
 import {
   type FileHandle,
   lstat,
@@ -16,6 +16,7 @@ import {
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
 import { ByteCounter, joinKey, ProviderError, toProviderError } from 'upload-provider';
 
 /** The provider's own folder inside the root: temporary files and metadata sidecars. Never a key, never served. */
@@ -153,15 +154,17 @@ export class DiskStore {
     this.writing.add(tmp);
     const metaPath = this.metaPath(objectName);
     let metaPlaced = false;
-    // The source may fail while we make folders, before the pipeline listens: keep that from crashing the process.
+    // The source may fail while we open the file, before the pipeline listens: keep that from crashing the process.
     const swallow = () => undefined;
     source.on('error', swallow);
     try {
-      await mkdir(this.tmpDir, { recursive: true });
-      if (source.errored) throw source.errored;
+      const out = await this.createTemp(tmp);
+      if (source.errored) {
+        out.destroy();
+        throw source.errored;
+      }
       // A declared size is held by the core's guard before the body gets here; a direct upload's cap is ours.
       const counter = new ByteCounter(options.maxBytes, this.provider);
-      const out = createWriteStream(tmp, { flags: 'wx', highWaterMark: WRITE_HIGH_WATER_MARK });
       await pipeline(source, counter, out, ...(options.signal ? [{ signal: options.signal }] : []));
       if (options.minBytes !== undefined && counter.bytes < options.minBytes) {
         throw this.error(
@@ -170,14 +173,15 @@ export class DiskStore {
         );
       }
       if (this.fsync) await syncPath(tmp);
-      // Metadata first: once the file is visible, its metadata is too.
       await writeFile(metaTmp, meta, { flag: 'wx' });
-      await this.placeInto(metaTmp, metaPath);
+      // Metadata first: once the file is visible, its metadata is too. A rename keeps the inode and the times, so
+      // the temporary file's stats are the placed file's.
+      const [stats] = await Promise.all([stat(tmp), this.placeInto(metaTmp, metaPath)]);
       metaPlaced = true;
       options.signal?.throwIfAborted();
       await this.placeInto(tmp, target);
       if (this.fsync) await syncPath(dirname(target)).catch(() => undefined);
-      return await stat(target);
+      return stats;
     } catch (error) {
       source.destroy();
       await rm(tmp, { force: true }).catch(() => undefined);
@@ -188,6 +192,23 @@ export class DiskStore {
       source.off('error', swallow);
       this.writing.delete(tmp);
     }
+  }
+
+  /**
+   * Creates a temporary file for writing. The temporary folder is made only when the open finds it missing (the
+   * first upload, or someone removed it), not on every upload.
+   */
+  private async createTemp(path: string): Promise<WriteStream> {
+    let fd: number;
+    try {
+      fd = await openNew(path);
+    } catch (error) {
+      if (code(error) !== 'ENOENT') throw error;
+      await mkdir(this.tmpDir, { recursive: true });
+      fd = await openNew(path);
+    }
+    // The stream owns the descriptor from here: it closes it when it finishes or is destroyed.
+    return createWriteStream(path, { fd, highWaterMark: WRITE_HIGH_WATER_MARK });
   }
 
   /**
@@ -220,18 +241,32 @@ export class DiskStore {
   }
 
   /**
-   * Renames into place, making the folder first. A concurrent delete may prune an emptied folder between any two
-   * steps (even inside a recursive mkdir), which shows as ENOENT: make the folders again and retry.
+   * Renames into place, making the folder when it is missing. A concurrent delete may prune an emptied folder between
+   * any two steps (even inside a recursive mkdir), which shows as ENOENT: make the folders again and retry.
    */
   private async placeInto(from: string, to: string): Promise<void> {
+    // The folder usually exists already: rename first, and make folders only when the rename says they are missing.
     for (let attempt = 1; ; attempt++) {
       try {
-        await mkdir(dirname(to), { recursive: true });
+        if (attempt > 1) await this.makeFolder(dirname(to));
         await rename(from, to);
         return;
       } catch (error) {
         if (code(error) !== 'ENOENT' || attempt >= PLACE_ATTEMPTS) throw error;
       }
+    }
+  }
+
+  /**
+   * A recursive mkdir that finds a folder and then loses it to a concurrent prune reports ENOTDIR (its check of the
+   * existing folder fails); that is the ENOENT of a race, so it is retried as one.
+   */
+  private async makeFolder(dir: string): Promise<void> {
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (error) {
+      if (code(error) !== 'ENOTDIR') throw error;
+      throw Object.assign(new Error(`the folder ${dir} was removed while it was being made`), { code: 'ENOENT' });
     }
   }
 
@@ -342,6 +377,13 @@ export class DiskStore {
         return toProviderError(error, 'INTERNAL', `cannot ${action}: ${message}`, opts);
     }
   }
+}
+
+const openFd$ = promisify(openFd);
+
+/** Opens a new file for writing; refuses (EEXIST) to open one that exists. */
+function openNew(path: string): Promise<number> {
+  return openFd$(path, 'wx');
 }
 
 async function syncPath(path: string): Promise<void> {
