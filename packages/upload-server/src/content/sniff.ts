@@ -91,7 +91,10 @@ export async function sniffStream(source: Readable): Promise<SniffResult> {
 
 /** The whole body again: the head put back in front of what `source` has not delivered yet. */
 function replay(source: Readable, head: Head, headBuffer: Buffer): Readable {
-  if (head.ended) return Readable.from(headBuffer.length > 0 ? [headBuffer] : [], { objectMode: false });
+  // A body that fit in the chunks read may have ended since (its 'end' came after the head): nothing left to read.
+  if (head.ended || source.readableEnded) {
+    return Readable.from(headBuffer.length > 0 ? [headBuffer] : [], { objectMode: false });
+  }
   // A byte stream takes its head back and is read on as it is: no copy, no extra stream per chunk.
   if (!source.readableObjectMode && source.readableEncoding === null) {
     source.unshift(headBuffer);
