@@ -157,12 +157,10 @@ export class DiskStore {
     // The source may fail while we open the file, before the pipeline listens: keep that from crashing the process.
     const swallow = () => undefined;
     source.on('error', swallow);
+    let out: WriteStream | undefined;
     try {
-      const out = await this.createTemp(tmp);
-      if (source.errored) {
-        out.destroy();
-        throw source.errored;
-      }
+      out = await this.createTemp(tmp);
+      if (source.errored) throw source.errored;
       // A declared size is held by the core's guard before the body gets here; a direct upload's cap is ours.
       const counter = new ByteCounter(options.maxBytes, this.provider);
       await pipeline(source, counter, out, ...(options.signal ? [{ signal: options.signal }] : []));
@@ -184,6 +182,10 @@ export class DiskStore {
       return stats;
     } catch (error) {
       source.destroy();
+      // The stream owns the temporary file's descriptor: let it close (a no-op when the pipeline did), then remove.
+      const stream = out;
+      stream?.destroy();
+      if (stream && !stream.closed) await new Promise<void>((resolve) => stream.once('close', () => resolve()));
       await rm(tmp, { force: true }).catch(() => undefined);
       await rm(metaTmp, { force: true }).catch(() => undefined);
       if (metaPlaced) await rm(metaPath, { force: true }).catch(() => undefined);
@@ -242,31 +244,20 @@ export class DiskStore {
 
   /**
    * Renames into place, making the folder when it is missing. A concurrent delete may prune an emptied folder between
-   * any two steps (even inside a recursive mkdir), which shows as ENOENT: make the folders again and retry.
+   * any two steps (even inside a recursive mkdir), which shows as ENOENT or ENOTDIR: make the folders again and retry.
    */
   private async placeInto(from: string, to: string): Promise<void> {
     // The folder usually exists already: rename first, and make folders only when the rename says they are missing.
     for (let attempt = 1; ; attempt++) {
       try {
-        if (attempt > 1) await this.makeFolder(dirname(to));
+        if (attempt > 1) await mkdir(dirname(to), { recursive: true });
         await rename(from, to);
         return;
       } catch (error) {
-        if (code(error) !== 'ENOENT' || attempt >= PLACE_ATTEMPTS) throw error;
+        // A recursive mkdir that meets a folder being pruned can answer ENOTDIR (its check of the existing folder
+        // finds it gone); a real clash with a file answers ENOTDIR every time and still fails after the last attempt.
+        if (!['ENOENT', 'ENOTDIR'].includes(code(error) ?? '') || attempt >= PLACE_ATTEMPTS) throw error;
       }
-    }
-  }
-
-  /**
-   * A recursive mkdir that finds a folder and then loses it to a concurrent prune reports ENOTDIR (its check of the
-   * existing folder fails); that is the ENOENT of a race, so it is retried as one.
-   */
-  private async makeFolder(dir: string): Promise<void> {
-    try {
-      await mkdir(dir, { recursive: true });
-    } catch (error) {
-      if (code(error) !== 'ENOTDIR') throw error;
-      throw Object.assign(new Error(`the folder ${dir} was removed while it was being made`), { code: 'ENOENT' });
     }
   }
 
