@@ -14,11 +14,13 @@ import type { UploadServerConfig } from './config/schema.js';
 import type { UploadsContext } from './context.js';
 import { registerCors } from './cors.js';
 import { envelope, HttpError, toEnvelope } from './errors.js';
+import { answerClientError } from './http/client-error.js';
+import { drainRequest } from './http/request.js';
 import { createImageProcessor, type ImageProcessor } from './images/index.js';
 import { serializeRequest } from './logging.js';
 import { createLocalHandlerFor, createProvider, LOCAL_BASE_PATH } from './provider.js';
 import { directRoutes } from './routes/direct/index.js';
-import { filesRoutes } from './routes/files/index.js';
+import { filesRoutes, isSecretDownload, secretNotFound } from './routes/files/index.js';
 import { strapiRoutes } from './routes/strapi/index.js';
 import { openDatabase } from './store/db.js';
 import { createRepository } from './store/repository.js';
@@ -73,10 +75,15 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
-    // A URL fastify cannot decode never reaches a route: answer it in the envelope too.
-    frameworkErrors: (error, _request, reply) => {
-      const body = toEnvelope(Object.assign(error, { statusCode: 400 }));
-      (reply as unknown as FastifyReply).code(400).send(body);
+    clientErrorHandler: answerClientError,
+    // A URL the router cannot take (undecodable, a segment too long) never reaches a route: answer it in the
+    // envelope, without echoing the URL; a would-be secret gets the secret's 404.
+    frameworkErrors: (error, request, reply) => {
+      // Sent before any hook is attached, so `nosniff` is set here.
+      const r = (reply as unknown as FastifyReply).header('x-content-type-options', 'nosniff');
+      if (isSecretDownload(request.method, request.url)) return r.send(secretNotFound(r));
+      const message = 'The URL cannot be read: a path segment is malformed or too long';
+      r.code(400).send(envelope(400, message, { code: (error as { code?: string }).code ?? 'FST_ERR_BAD_URL' }));
     },
     routerOptions: {
       querystringParser: (text: string) =>
@@ -145,14 +152,24 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
     await database.close();
   });
 
-  app.setErrorHandler((error, request, reply) => {
+  // Every refusal reads what the client is still sending (up to a limit) before it answers: a client that is
+  // still uploading when the connection closes sees a reset, not the answer.
+  const refuse = async (request: FastifyRequest, reply: FastifyReply, body: unknown) => {
+    if (!(await drainRequest(request.raw))) reply.header('connection', 'close');
+    return reply.send(body);
+  };
+  app.setErrorHandler(async (error, request, reply) => {
     const body = toEnvelope(error);
     if (body.error.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ status: body.error.status, error: body.error.message }, 'request refused');
-    if (!reply.sent) reply.code(body.error.status).send(body);
+    if (reply.sent) return;
+    reply.code(body.error.status);
+    return refuse(request, reply, body);
   });
-  app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send(envelope(404, `No route for ${request.method} ${request.url.split('?')[0]}`));
+  app.setNotFoundHandler(async (request, reply) => {
+    if (isSecretDownload(request.method, request.url)) return refuse(request, reply, secretNotFound(reply));
+    reply.code(404);
+    return refuse(request, reply, envelope(404, `No route for ${request.method} ${request.url.split('?')[0]}`));
   });
   let closing = false;
   app.addHook('preClose', async () => {

@@ -13,6 +13,7 @@ const NAMES: Record<number, string> = {
   415: 'UnsupportedMediaTypeError',
   422: 'UnprocessableEntityError',
   429: 'RateLimitError',
+  431: 'RequestHeaderFieldsTooLargeError',
   499: 'ClientClosedRequestError',
   500: 'ApplicationError',
   501: 'NotImplementedError',

@@ -83,6 +83,12 @@ describe('loadConfig', () => {
     ]);
   });
 
+  test('publicSecretLinks is off by default; UPLOAD_PUBLIC_SECRET_LINKS turns it on', async () => {
+    expect((await loadConfig({ cwd, env: {} })).config.publicSecretLinks).toBe(false);
+    const { config } = await loadConfig({ cwd, env: { UPLOAD_PUBLIC_SECRET_LINKS: 'true' } });
+    expect(config.publicSecretLinks).toBe(true);
+  });
+
   test('every bad field is named at once, with where its value came from', async () => {
     writeFileSync(
       join(cwd, 'upload.config.json'),

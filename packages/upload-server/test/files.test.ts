@@ -81,6 +81,8 @@ for (const kind of databases()) {
             { name: 'reader', token: READ_TOKEN, access: 'read-only' },
           ],
           fromUrl: { allow: ['127.0.0.1/32'], timeoutMs: 1000, maxRedirects: 3 },
+          // Downloads here use secrets as public links; secret-downloads.test.ts covers the default (a token).
+          publicSecretLinks: true,
         },
       });
     });

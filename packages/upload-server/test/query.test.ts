@@ -15,6 +15,7 @@ import {
 } from '../src/query/index.js';
 import { type OpenDatabase, openDatabase } from '../src/store/db.js';
 import type { Database, Dialect } from '../src/store/schema.js';
+import { dropSchema } from './helpers/pg.js';
 
 const PG_URL = process.env.PG_TEST_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const schema = `query_test_${process.pid}_${Date.now()}`;
@@ -166,10 +167,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const database of databases) await database.close();
   if (databases.some((d) => d.dialect === 'postgres')) {
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    await client.query(`drop schema if exists "${schema}" cascade`);
-    await client.end();
+    await dropSchema(schema, PG_URL);
   }
   rmSync(dir, { recursive: true, force: true });
 });

@@ -67,6 +67,7 @@ export const ENV_VARS: Array<{ name: string; path: string[]; parse: (v: string) 
   { name: 'UPLOAD_ALLOWED_TYPES', path: ['allowedTypes'], parse: parseList },
   { name: 'UPLOAD_DENIED_TYPES', path: ['deniedTypes'], parse: parseList },
   { name: 'UPLOAD_PUBLIC_READ', path: ['publicRead'], parse: parseBool },
+  { name: 'UPLOAD_PUBLIC_SECRET_LINKS', path: ['publicSecretLinks'], parse: parseBool },
   { name: 'UPLOAD_IMAGE_FORMATS', path: ['images', 'formats'], parse: parseBool },
   { name: 'UPLOAD_SIGNED_URL_EXPIRES_IN', path: ['signedUrlExpiresIn'], parse: parseIntOrRaw },
   { name: 'UPLOAD_CORS_ORIGINS', path: ['corsOrigins'], parse: (v) => (v.trim() === '*' ? '*' : parseList(v)) },

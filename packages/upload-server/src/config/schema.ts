@@ -100,6 +100,11 @@ export const configSchema = z
       }),
     /** GET requests need no token when true. */
     publicRead: z.boolean().default(false),
+    /**
+     * `GET /api/files/:secret` needs no token when true: a secret is then a public capability link. Default false:
+     * once tokens exist, downloads by secret need a read token too (a temporary public link is what sign-urls is for).
+     */
+    publicSecretLinks: z.boolean().default(false),
     tokens: z.array(tokenSchema).default([]),
     /** Content types and their media fields, for `ref`/`refId`/`field` links: `{ 'api::article.article': { cover: 'single' } }`. */
     contentTypes: z.record(z.string().min(1), z.record(z.string().min(1), mediaFieldKind)).default({}),

@@ -1,6 +1,7 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { UploadServerConfig } from '../config/schema.js';
 import { HttpError } from '../errors.js';
+import { checkName } from '../files/names.js';
 import type { NewLink } from '../store/repository.js';
 import { type FileInfo, type StagedFile, tooLarge, type Uploads } from '../uploads/index.js';
 
@@ -22,7 +23,6 @@ export interface ReadFormResult {
  */
 export async function readUploadForm(
   request: FastifyRequest,
-  reply: FastifyReply,
   ctx: { uploads: Uploads; config: Pick<UploadServerConfig, 'sizeLimit'> },
   options: { maxFiles?: number; signal: AbortSignal; withSecret?: boolean; fileFields?: Set<string> },
 ): Promise<ReadFormResult> {
@@ -46,10 +46,13 @@ export async function readUploadForm(
           part.file.resume();
           throw new HttpError(400, 'Cannot replace a file with multiple ones: send one file');
         }
+        if (part.filename) checkName(part.filename, 'filename');
         const path = firstField(fields, 'path');
+        const file = part.file;
         staged.push(
           await ctx.uploads.stage({
-            stream: part.file,
+            stream: file,
+            truncated: () => file.truncated,
             filename: part.filename || 'file',
             claimedMime: part.mimetype,
             signal: options.signal,
@@ -57,7 +60,6 @@ export async function readUploadForm(
             ...(options.withSecret ? { withSecret: true } : {}),
           }),
         );
-        if (part.file.truncated) throw tooLarge(ctx.config.sizeLimit);
       } else {
         if (part.fieldname === 'path' && staged.length > 0) {
           // Files are stored as they stream in, so their folder must be known before the first one.
@@ -73,8 +75,6 @@ export async function readUploadForm(
     }
   } catch (error) {
     await Promise.all(staged.map((s) => ctx.uploads.discard(s)));
-    // The rest of the body is not read: close the connection after answering rather than drain it.
-    reply.header('connection', 'close');
     throw mapMultipartError(error, ctx.config.sizeLimit);
   }
   return { fields, staged };
@@ -153,7 +153,9 @@ export function parseFileInfo(raw: unknown[] | undefined, fileCount: number): Fi
     if (problem) {
       throw new HttpError(400, problem, { errors: [{ path: [where], message: problem, name: 'ValidationError' }] });
     }
-    return pickInfo(v as Record<string, unknown>);
+    const info = pickInfo(v as Record<string, unknown>);
+    if (typeof info.name === 'string') checkName(info.name, `${where}.name`);
+    return info;
   });
 }
 

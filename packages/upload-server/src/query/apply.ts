@@ -318,12 +318,13 @@ export function applyListQuery<DB, TB extends keyof DB>(
   const pagination = resolvePagination(listQuery, options);
 
   let selection: string[] | null = null;
-  if (listQuery.fields && options.selectFields !== false) {
+  if (listQuery.fields) {
+    // Checked even when whole rows are read: an unknown or hidden field is a 400, never silently ignored.
     const columns = new Set([idColumn, 'document_id', ...(options.requiredColumns ?? [])]);
     listQuery.fields.forEach((field, index) => {
       columns.add(specFor(options, field, `fields[${index}]`, 'select').column);
     });
-    selection = [...columns];
+    if (options.selectFields !== false) selection = [...columns];
   }
   const select = (builder: SelectQueryBuilder<DB, TB, unknown>) =>
     (selection

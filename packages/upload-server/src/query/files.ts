@@ -24,4 +24,6 @@ export const FILE_QUERY_COLUMNS: Record<string, ColumnSpec> = {
   folderPath: { column: 'folder_path', type: 'string' },
   createdAt: { column: 'created_at', type: 'datetime' },
   updatedAt: { column: 'updated_at', type: 'datetime' },
+  // Files have no drafts: an entity's publishedAt is its createdAt.
+  publishedAt: { column: 'created_at', type: 'datetime' },
 };

@@ -53,8 +53,9 @@ async function migrated(opened: OpenDatabase): Promise<OpenDatabase> {
   return opened;
 }
 
-// One key for every upload-server: schema creation and migrations run one process at a time per database.
-const SETUP_LOCK = 724_611_803;
+// One key for every upload-server: schema creation and migrations run one process at a time per database. Whoever
+// drops a schema takes it too: kysely's migrator reads the catalog of every schema, and fails on one being dropped.
+export const SETUP_LOCK = 724_611_803;
 
 /**
  * Runs `fn` holding a PostgreSQL session advisory lock, so servers starting together on one database do not race to

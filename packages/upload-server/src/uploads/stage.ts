@@ -57,6 +57,8 @@ export function createStage(deps: UploadsDeps): (input: IngestInput) => Promise<
       const raster = images !== null && isRaster(mime);
       if (raster || !provider.capabilities.unknownSize) {
         spooled = await spool(file.stream, counter, { tempDir: config.tempDir, signal });
+        // A source cut at the limit (the multipart parser's) is a file too large, not a damaged image.
+        if (input.truncated?.()) throw tooLarge(limit);
         if (raster) image = await probeImage(images, spooled, mime);
         stored = await provider.upload(
           { key, body: createReadStream(spooled.path), size: spooled.bytes, mime, name, disposition },
@@ -73,7 +75,7 @@ export function createStage(deps: UploadsDeps): (input: IngestInput) => Promise<
         stored = await provider.upload({ key, body, mime, name, disposition }, { signal });
         objects.push({ key: stored.key, providerMetadata: stored.providerMetadata ?? null });
       }
-      if (counter.bytes > limit) throw tooLarge(limit);
+      if (counter.bytes > limit || input.truncated?.()) throw tooLarge(limit);
       return {
         key: stored.key,
         filename: name,

@@ -5,6 +5,7 @@ import { checkMime, essence } from '../../content/index.js';
 import { HttpError } from '../../errors.js';
 import { toFileEntity } from '../../files/entity.js';
 import { parseJsonColumn, refOf } from '../../files/model.js';
+import { checkName } from '../../files/names.js';
 import { parseFileInfo, parseLinks } from '../../http/form.js';
 import { absoluteUrl } from '../../http/request.js';
 import { ImageError } from '../../images/index.js';
@@ -42,6 +43,7 @@ export const directRoutes: FastifyPluginAsync = async (app) => {
     }
     const input = body as Record<string, unknown>;
     const name = requireString(input.name, 'name');
+    checkName(name, 'name');
     const declared = essence(typeof input.mime === 'string' ? input.mime : null);
     if (!declared || declared.includes('*')) {
       throw new HttpError(400, 'mime is required: the exact type of the file, such as "image/png"', {
@@ -137,10 +139,13 @@ export const directRoutes: FastifyPluginAsync = async (app) => {
     const isRefusal = (error: unknown) =>
       error instanceof ImageError || (error instanceof HttpError && error.status < 500 && error.status !== 499);
 
-    const stat = await (provider.stat ? provider.stat(ref) : null)?.catch(async (error) => {
+    let stat: Awaited<ReturnType<NonNullable<typeof provider.stat>>> | undefined;
+    try {
+      stat = await provider.stat?.(ref);
+    } catch (error) {
       await release();
       throw error;
-    });
+    }
     if (!stat) {
       await release();
       throw new HttpError(409, 'The file has not been uploaded to the storage yet: POST the form first, then confirm');

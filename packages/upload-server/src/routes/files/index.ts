@@ -6,7 +6,7 @@ import type { UploadsContext } from '../../context.js';
 import { envelope, HttpError } from '../../errors.js';
 import { AllowList, FetchError, guardedFetch } from '../../fetch/index.js';
 import { refOf } from '../../files/model.js';
-import { sha256Hex } from '../../files/names.js';
+import { checkName, sha256Hex } from '../../files/names.js';
 import { readUploadForm } from '../../http/form.js';
 import { absoluteUrl, clientAbortSignal } from '../../http/request.js';
 import type { FileEntityRow, FileRow } from '../../store/schema.js';
@@ -71,10 +71,18 @@ function parseRange(header: string | undefined, size: number): { start: number; 
   return { start, end: last === '' ? size - 1 : Math.min(Number(last), size - 1) };
 }
 
-function notFound(reply: FastifyReply) {
-  // One answer for malformed and unknown secrets alike: nothing tells whether a file exists.
+/** One answer for malformed and unknown secrets alike: nothing tells whether a file exists, nothing is echoed. */
+export function secretNotFound(reply: FastifyReply) {
   reply.code(404).header('cache-control', 'no-store');
   return envelope(404, 'Not Found');
+}
+
+/**
+ * Whether a request the router could not take (a segment too long, undecodable, or more segments) was a download
+ * by secret: it then gets {@link secretNotFound}, as an unknown secret does.
+ */
+export function isSecretDownload(method: string, url: string): boolean {
+  return (method === 'GET' || method === 'HEAD') && url.startsWith('/api/files/');
 }
 
 async function findBySecret(ctx: UploadsContext, secret: unknown): Promise<FileRow | undefined> {
@@ -93,17 +101,18 @@ function fileNameFromUrl(url: string): string {
   }
 }
 
-function checkName(value: unknown): string | undefined {
+function givenName(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string' || value.trim() === '' || value.length > 255) {
     throw new HttpError(400, 'name must be a non-empty string of at most 255 characters');
   }
+  checkName(value, 'name');
   return value;
 }
 
 /**
  * Files addressed by secret: upload (`POST /api/files`), fetch from a URL (`POST /api/files/from-url`), download
- * by secret (`GET /api/files/:secret`, no token needed: the secret is the credential) and signed URLs for many
+ * by secret (`GET /api/files/:secret`: a read token once tokens exist, unless `publicSecretLinks`) and signed URLs for many
  * secrets at once (`POST /api/files/sign-urls`).
  */
 export const filesRoutes: FastifyPluginAsync = async (app) => {
@@ -114,7 +123,7 @@ export const filesRoutes: FastifyPluginAsync = async (app) => {
     const signal = clientAbortSignal(request, reply);
     if (!request.isMultipart())
       throw new HttpError(400, 'Send the file as multipart/form-data, in a part named "file"');
-    const { staged } = await readUploadForm(request, reply, ctx, {
+    const { staged } = await readUploadForm(request, ctx, {
       signal,
       withSecret: true,
       fileFields: new Set(['file']),
@@ -138,7 +147,7 @@ export const filesRoutes: FastifyPluginAsync = async (app) => {
     const { url, name, method, headers } = body as Record<string, unknown>;
     if (url === undefined) throw new HttpError(400, 'url is required');
     if (method !== undefined && typeof method !== 'string') throw new HttpError(400, 'method must be GET or POST');
-    const given = checkName(name);
+    const given = givenName(name);
     const signal = clientAbortSignal(request, reply);
     const res = await guardedFetch(url, {
       maxBytes: ctx.config.sizeLimit,
@@ -174,11 +183,12 @@ export const filesRoutes: FastifyPluginAsync = async (app) => {
   app.route({
     method: ['GET', 'HEAD'],
     url: '/api/files/:secret',
-    config: { access: 'public' },
+    // The secret addresses a file; a read token authorises the download, unless secrets are public links by choice.
+    config: { access: ctx.config.publicSecretLinks ? 'public' : 'read' },
     exposeHeadRoute: false,
     handler: async (request, reply) => {
       const row = await findBySecret(ctx, (request.params as { secret?: unknown }).secret);
-      if (!row) return notFound(reply);
+      if (!row) return secretNotFound(reply);
       const etag = etagOf(row);
       const size = Number(row.size_in_bytes);
       const disposition = isInlineSafe(row.mime) ? 'inline' : 'attachment';

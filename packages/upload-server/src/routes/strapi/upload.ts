@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { essence } from '../../content/index.js';
 import type { UploadsContext } from '../../context.js';
 import { HttpError } from '../../errors.js';
 import { toFileEntity } from '../../files/entity.js';
@@ -37,12 +38,16 @@ export function registerUploadRoute(app: FastifyInstance): void {
     const ctx = app.uploads;
     const query = request.query as Record<string, unknown>;
     const id = parseIdParam(query.id);
-    if (id !== undefined && !(await ctx.repo.findFile(id))) {
-      reply.header('connection', 'close');
-      throw new HttpError(404, 'file.notFound');
-    }
+    if (id !== undefined && !(await ctx.repo.findFile(id))) throw new HttpError(404, 'file.notFound');
 
     if (!request.isMultipart()) {
+      const type = essence(request.headers['content-type']);
+      if (type !== null && type !== 'application/json') {
+        throw new HttpError(
+          415,
+          `Unsupported Content-Type ${type}: send files as multipart/form-data, or JSON for fileInfo`,
+        );
+      }
       // A JSON (or empty) body can only update a file's information.
       const body = (request.body ?? {}) as Record<string, unknown>;
       if (id === undefined) throw new HttpError(400, 'Files are empty');
@@ -50,7 +55,7 @@ export function registerUploadRoute(app: FastifyInstance): void {
     }
 
     const signal = clientAbortSignal(request, reply);
-    const { fields, staged } = await readUploadForm(request, reply, ctx, {
+    const { fields, staged } = await readUploadForm(request, ctx, {
       signal,
       ...(id !== undefined ? { maxFiles: 1 } : {}),
     });
