@@ -34,3 +34,4 @@ export { assertProvider, type LoadProviderOptions, loadProvider, providerPackage
 export { isNetworkError, NETWORK_ERROR_CODES, networkErrorCode } from './network.js';
 export { assertDeclaredSize, ByteCounter, knownSize, toReadable } from './streams.js';
 export type * from './types.js';
+export type * from './resumable.js';

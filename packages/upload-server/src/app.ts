@@ -19,9 +19,11 @@ import { drainRequest } from './http/request.js';
 import { createImageProcessor, type ImageProcessor } from './images/index.js';
 import { serializeRequest } from './logging.js';
 import { createLocalHandlerFor, createProvider, LOCAL_BASE_PATH } from './provider.js';
+import { createResumable } from './resumable/index.js';
 import { directRoutes } from './routes/direct/index.js';
 import { filesRoutes, isSecretDownload, secretNotFound } from './routes/files/index.js';
 import { strapiRoutes } from './routes/strapi/index.js';
+import { tusRoutes } from './routes/tus/index.js';
 import { openDatabase } from './store/db.js';
 import { createRepository } from './store/repository.js';
 import { createUploads } from './uploads/index.js';
@@ -133,7 +135,7 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
     await provider.close?.();
     throw error;
   }
-  const ctx: UploadsContext = {
+  const ctx: Omit<UploadsContext, 'resumable'> & Partial<Pick<UploadsContext, 'resumable'>> = {
     config,
     provider,
     db: database.db,
@@ -144,10 +146,12 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
     log: app.log,
     publicUrl,
   };
-  app.decorate('uploads', ctx);
+  ctx.resumable = createResumable(ctx as UploadsContext);
+  app.decorate('uploads', ctx as UploadsContext);
 
-  startSweeps(app, ctx);
+  startSweeps(app, app.uploads);
   app.addHook('onClose', async () => {
+    await app.uploads.resumable.close();
     await provider.close?.();
     await database.close();
   });
@@ -263,6 +267,7 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
   await app.register(strapiRoutes);
   await app.register(filesRoutes);
   await app.register(directRoutes);
+  await app.register(tusRoutes);
 
   if (open) {
     app.log.warn(

@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { FILE_QUERY_COLUMNS, type ListQuery, type PaginationMeta, runListQuery } from '../query/index.js';
 import { createDirectUploadStore, type DirectUploadStore } from './direct-uploads.js';
 import type { ApiTokenRow, Database, Dialect, FileLinkRow, FileRow, FileRowUpdate, NewFileRow } from './schema.js';
+import { createTusUploadStore, type TusUploadStore } from './tus-uploads.js';
 
 export interface NewLink {
   ref: string;
@@ -33,6 +34,8 @@ export interface Repository {
   linksOf(fileIds: number[]): Promise<Map<number, FileLinkRow[]>>;
   /** Direct uploads: credentials handed out and their outcome. */
   readonly directUploads: DirectUploadStore;
+  /** Resumable (tus) uploads: offset, length and storage session of each. */
+  readonly tusUploads: TusUploadStore;
   createToken(row: { name: string; tokenHash: string; access: ApiTokenRow['access'] }): Promise<ApiTokenRow>;
   findTokenByHash(tokenHash: string): Promise<ApiTokenRow | undefined>;
   countTokens(): Promise<number>;
@@ -125,6 +128,7 @@ export function createRepository(db: Kysely<Database> | Transaction<Database>, d
       return map;
     },
     directUploads: createDirectUploadStore(db),
+    tusUploads: createTusUploadStore(db),
     createToken: ({ name, tokenHash, access }) =>
       db
         .insertInto('api_tokens')

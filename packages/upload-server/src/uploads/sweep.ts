@@ -15,6 +15,8 @@ export interface SweepDeps {
   repo: Pick<Repository, 'directUploads'>;
   provider: UploadProvider;
   log: FastifyBaseLogger;
+  /** Removes expired resumable uploads (their sessions and rows). */
+  resumable?: { expire(): Promise<number> };
 }
 
 /**
@@ -43,7 +45,10 @@ export async function sweepExpiredDirectUploads(deps: SweepDeps, now: number = D
 export function startSweeps(app: FastifyInstance, deps: SweepDeps): void {
   let timer: NodeJS.Timeout | undefined;
   const run = () =>
-    sweepExpiredDirectUploads(deps).catch((error) => deps.log.error({ err: error }, 'direct upload sweep failed'));
+    Promise.all([
+      sweepExpiredDirectUploads(deps).catch((error) => deps.log.error({ err: error }, 'direct upload sweep failed')),
+      deps.resumable?.expire().catch((error) => deps.log.error({ err: error }, 'resumable upload sweep failed')),
+    ]);
   app.addHook('onReady', async () => {
     await run();
     timer = setInterval(run, SWEEP_INTERVAL_MS);

@@ -1,0 +1,88 @@
+// Resumable uploads (tus 1.0) through the server with a real tus client (tus-js-client), on SQLite and PostgreSQL:
+// the local provider (native sessions) and the in-memory provider, which has no sessions (the generic path: a temp
+// file, then one upload). A TCP proxy destroys the connection in the middle of a chunk; the client resumes from the
+// offset the server reports, and the stored file is the same bytes.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import type { UploadProvider } from 'upload-provider';
+import { memoryProvider } from 'upload-provider-memory';
+import { tempSessionsDir } from '../src/resumable/sessions.js';
+import { databases, startServer, type TestServer } from './helpers/server.js';
+import { MiB, randomFile, sha256, startCuttingProxy, tusUpload } from './helpers/tus.js';
+
+interface Entity {
+  id: number;
+  name: string;
+  mime: string;
+  size: number;
+  url: string;
+  ext: string;
+}
+
+const providers: Array<[string, () => UploadProvider | undefined]> = [
+  ['local', () => undefined],
+  ['memory (generic path)', () => memoryProvider({})],
+];
+
+describe.each(databases())('tus on %s', (kind) => {
+  describe.each(providers)('with the %s provider', (_name, make) => {
+    let server: TestServer;
+    let provider: UploadProvider | undefined;
+    beforeAll(async () => {
+      provider = make();
+      server = await startServer({ kind, ...(provider ? { provider } : {}) });
+    });
+    afterAll(() => server?.close());
+
+    const download = async (entity: Entity): Promise<Buffer> => {
+      if (!provider) return Buffer.from(await (await fetch(`${server.url}${entity.url}`)).arrayBuffer());
+      const chunks: Buffer[] = [];
+      const key = entity.url.split('/').slice(3).join('/');
+      for await (const c of await provider.read!({ key })) chunks.push(c as Buffer);
+      return Buffer.concat(chunks);
+    };
+
+    test('24 MiB in 5 MiB chunks, cut mid-chunk, resumes from the offset the server kept and stores the same bytes', async () => {
+      const bytes = randomFile(24 * MiB);
+      // Past the first chunk and into the second: the cut lands mid-chunk.
+      const proxy = await startCuttingProxy(server.url, 7.5 * MiB);
+      try {
+        const run = await tusUpload(proxy.url, bytes);
+        expect(proxy.cuts()).toBe(1);
+        // The client asked where to resume: past the first chunk, and not on a chunk boundary (bytes of the cut
+        // request that arrived were kept).
+        expect(run.resumedFrom).toHaveLength(1);
+        const [from] = run.resumedFrom as [number];
+        expect(from).toBeGreaterThan(5 * MiB);
+        expect(from).toBeLessThan(10 * MiB);
+        expect(run.status).toBe(200);
+        const [entity] = JSON.parse(run.body) as [Entity];
+        expect(entity).toMatchObject({ name: 'big.bin', mime: 'application/octet-stream', ext: '.bin' });
+        expect(sha256(await download(entity))).toBe(sha256(bytes));
+        const listed = (await (await fetch(`${server.url}/api/upload/files`)).json()) as Entity[];
+        expect(listed.map((f) => f.id)).toContain(entity.id);
+        expect(listed.find((f) => f.id === entity.id)?.size).toBeCloseTo(bytes.length / 1000, 1);
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    test('a finished upload leaves no temp file and answers 410 to another PATCH', async () => {
+      const run = await tusUpload(server.url, randomFile(1000));
+      const res = await fetch(`${server.url}${new URL(run.url, server.url).pathname}`, {
+        method: 'PATCH',
+        headers: {
+          'tus-resumable': '1.0.0',
+          'upload-offset': '1000',
+          'content-type': 'application/offset+octet-stream',
+        },
+        body: new Uint8Array(0),
+      });
+      expect(res.status).toBe(410);
+      const dir = tempSessionsDir(undefined);
+      const id = run.url.split('/').pop()!;
+      expect(existsSync(join(dir, id))).toBe(false);
+    });
+  });
+});
