@@ -2,12 +2,15 @@
 // the local provider (native sessions) and the in-memory provider, which has no sessions (the generic path: a temp
 // file, then one upload). A TCP proxy destroys the connection in the middle of a chunk; the client resumes from the
 // offset the server reports, and the stored file is the same bytes.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { Upload } from 'tus-js-client';
 import type { UploadProvider } from 'upload-provider';
 import { memoryProvider } from 'upload-provider-memory';
 import { tempSessionsDir } from '../src/resumable/sessions.js';
+import { dropSchema, freshSchema } from './helpers/pg.js';
 import { databases, startServer, type TestServer } from './helpers/server.js';
 import { MiB, randomFile, sha256, startCuttingProxy, tusUpload } from './helpers/tus.js';
 
@@ -84,5 +87,48 @@ describe.each(databases())('tus on %s', (kind) => {
       const id = run.url.split('/').pop()!;
       expect(existsSync(join(dir, id))).toBe(false);
     });
+  });
+});
+
+describe.each(databases())('tus across a restart on %s', (kind) => {
+  test('a server restarted between two chunks resumes the upload from the database', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'upload-server-tus-restart-'));
+    const schema = kind === 'postgres' ? freshSchema() : undefined;
+    const options = { kind, dir, ...(schema ? { schema } : {}), config: { tempDir: join(dir, 'tmp') } };
+    const bytes = randomFile(12 * MiB);
+    try {
+      const first = await startServer(options);
+      let path = '';
+      try {
+        // The first chunk only: the client stops once it is stored.
+        path = await new Promise<string>((resolve, reject) => {
+          const upload = new Upload(bytes, {
+            endpoint: `${first.url}/api/upload/tus`,
+            chunkSize: 5 * MiB,
+            metadata: { filename: 'restart.bin' },
+            onError: reject,
+            onChunkComplete: () => {
+              upload.abort().then(() => resolve(new URL(upload.url!).pathname), reject);
+            },
+          });
+          upload.start();
+        });
+      } finally {
+        await first.close();
+      }
+      const second = await startServer(options);
+      try {
+        const run = await tusUpload(second.url, bytes, { uploadUrl: `${second.url}${path}`, metadata: {} });
+        expect(run.resumedFrom).toEqual([5 * MiB]);
+        const [entity] = JSON.parse(run.body) as [Entity];
+        const stored = Buffer.from(await (await fetch(`${second.url}${entity.url}`)).arrayBuffer());
+        expect(sha256(stored)).toBe(sha256(bytes));
+      } finally {
+        await second.close();
+      }
+    } finally {
+      if (schema) await dropSchema(schema);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
