@@ -1,5 +1,5 @@
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
-import { httpUrlOption, integerOption, normalisePrefix, z } from 'upload-provider';
+import { httpUrlOption, integerOption, prefixOption, z } from 'upload-provider';
 
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
@@ -61,7 +61,7 @@ export const awsS3OptionsSchema = z
       .default(DEFAULTS.visibility),
     sendAcl: z.boolean().default(DEFAULTS.sendAcl),
     baseUrl: httpUrlOption('baseUrl').optional(),
-    prefix: z.string().optional(),
+    prefix: prefixOption('prefix').optional(),
     urlExpiresIn: integerOption('urlExpiresIn', 1, S3_LIMITS.maxExpiresIn, 'seconds').default(DEFAULTS.urlExpiresIn),
     storageClass: z
       .string()
@@ -94,13 +94,6 @@ export const awsS3OptionsSchema = z
     (o, ctx) => {
       // Runs even when other options failed, so every problem is named at once; fields may be invalid here.
       const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-      if (typeof o.prefix === 'string') {
-        try {
-          normalisePrefix(o.prefix);
-        } catch (error) {
-          issue('prefix', `prefix is not a safe key prefix (${(error as Error).message})`);
-        }
-      }
       if (
         o.kmsKeyId !== undefined &&
         o.serverSideEncryption !== 'aws:kms' &&

@@ -1,26 +1,6 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { ProviderError } from 'upload-provider';
-import { PROVIDER_NAME } from './errors.js';
-import { S3_LIMITS } from './options.js';
-
-/** Checks a lifetime in seconds: a whole number from 1 to S3's 7 days. */
-export function checkExpiresIn(expiresIn: number, what: string): number {
-  if (
-    typeof expiresIn !== 'number' ||
-    !Number.isInteger(expiresIn) ||
-    expiresIn < 1 ||
-    expiresIn > S3_LIMITS.maxExpiresIn
-  ) {
-    throw new ProviderError(
-      'INVALID_INPUT',
-      `${what} must be a whole number of seconds from 1 to ${S3_LIMITS.maxExpiresIn} (7 days, S3's limit), got ${String(expiresIn)}`,
-      { provider: PROVIDER_NAME, details: { expiresIn } },
-    );
-  }
-  return expiresIn;
-}
 
 export interface PresignGetInput {
   bucket: string;

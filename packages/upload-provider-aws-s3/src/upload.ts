@@ -1,4 +1,4 @@
-import { pipeline, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
@@ -6,44 +6,17 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { ByteCounter, createDebug, isProviderError, ProviderError } from 'upload-provider';
+import { ByteCounter, createDebug } from 'upload-provider';
 import { PROVIDER_NAME } from './errors.js';
 import { S3_LIMITS } from './options.js';
 
 const debug = createDebug(PROVIDER_NAME);
 
-/**
- * Counts the bytes on their way to S3: more than `max` fails with `TOO_LARGE` as soon as it happens, and a body that
- * ends short of `declared` fails with `INTEGRITY` before its last part is sent, so S3 never completes the object.
- */
-class SizeGuard extends ByteCounter {
-  ended = false;
-  constructor(
-    private readonly declared: number | undefined,
-    max: number,
-  ) {
-    super(max, PROVIDER_NAME);
-  }
-  override _flush(done: TransformCallback): void {
-    this.ended = true;
-    if (this.declared !== undefined && this.bytes !== this.declared) {
-      done(
-        new ProviderError('INTEGRITY', `the body had ${this.bytes} bytes but ${this.declared} were declared`, {
-          provider: PROVIDER_NAME,
-          details: { actual: this.bytes, declared: this.declared },
-        }),
-      );
-      return;
-    }
-    done();
-  }
-}
-
 export interface StreamUploadInput {
   client: S3Client;
   params: Omit<PutObjectCommandInput, 'Body'>;
   body: Readable;
-  /** Declared length, when known. */
+  /** Declared length, when known. The core's guard holds the body to it, so a wrong length fails while streaming. */
   size: number | undefined;
   partSize: number;
   queueSize: number;
@@ -80,30 +53,41 @@ export function uploadLimit(partSize: number, size: number | undefined): number 
 export async function streamUpload(input: StreamUploadInput): Promise<StreamUploadResult> {
   const { client, params } = input;
   const partSize = effectivePartSize(input.partSize, input.size);
-  const guard = new SizeGuard(input.size, uploadLimit(input.partSize, input.size));
+  // With a declared size, the core's guard already holds the body to it, and lib-storage reads it directly; without
+  // one, a counter measures it and cuts it off past what 10,000 parts can hold.
+  const counter =
+    input.size === undefined ? new ByteCounter(uploadLimit(input.partSize, undefined), PROVIDER_NAME) : undefined;
+  const body = counter ?? input.body;
+  let ended = false;
+  body.once('end', () => {
+    ended = true;
+  });
   const cancel = new AbortController();
   let firstError: unknown;
   const stop = (reason: unknown) => {
     firstError ??= reason;
     if (cancel.signal.aborted) return;
     cancel.abort(reason);
-    guard.destroy(reason instanceof Error ? reason : new Error(String(reason)));
+    body.destroy(reason instanceof Error ? reason : new Error(String(reason)));
   };
   const onAbort = () => stop(Object.assign(new Error('the upload was aborted'), { name: 'AbortError' }));
   input.signal?.addEventListener('abort', onAbort, { once: true });
-  // The body's own failure, and the guard's size errors, are recorded before pipeline spreads them to both streams.
+  // The body's own failure (the core's guard fails it with TOO_LARGE, INTEGRITY or INVALID_INPUT) and the counter's
+  // limit are recorded before they spread to the other streams.
   input.body.once('error', (error) => {
-    if (!guard.destroyed) firstError ??= bodyFailure(error);
-  });
-  guard.once('error', (error) => {
     firstError ??= error;
   });
-  pipeline(input.body, guard, () => undefined);
+  if (counter) {
+    counter.once('error', (error) => {
+      firstError ??= error;
+    });
+    pipeline(input.body, counter, () => undefined);
+  }
 
   const multipart: { uploadId?: string } = {};
   const upload = new Upload({
     client: cancellableClient(client, cancel.signal, stop, multipart),
-    params: { ...params, Body: guard },
+    params: { ...params, Body: body },
     partSize,
     queueSize: input.queueSize,
     // Clean-up is done below, after every request has settled, so a failed abort cannot hide the real error.
@@ -112,27 +96,19 @@ export async function streamUpload(input: StreamUploadInput): Promise<StreamUplo
   try {
     const result = await upload.done();
     return {
-      bytes: guard.bytes,
+      bytes: counter?.bytes ?? input.size ?? 0,
       etag: 'ETag' in result ? result.ETag : undefined,
       versionId: 'VersionId' in result ? result.VersionId : undefined,
     };
   } catch (error) {
     if (multipart.uploadId) await abortMultipart(client, params.Bucket!, params.Key!, multipart.uploadId);
     // A PutObject cancelled after the whole body was sent may still have been committed by S3.
-    if (input.signal?.aborted && guard.ended) await deleteQuietly(client, params.Bucket!, params.Key!);
+    if (input.signal?.aborted && ended) await deleteQuietly(client, params.Bucket!, params.Key!);
     throw input.signal?.aborted ? firstErrorOrAbort(firstError) : (firstError ?? error);
   } finally {
     input.signal?.removeEventListener('abort', onAbort);
-    if (!guard.destroyed && !guard.readableEnded) guard.destroy();
+    if (!body.destroyed && !body.readableEnded) body.destroy();
   }
-}
-
-function bodyFailure(error: unknown): unknown {
-  if (isProviderError(error)) return error;
-  return new ProviderError('INVALID_INPUT', `the file body failed while it was read: ${String(error)}`, {
-    provider: PROVIDER_NAME,
-    cause: error,
-  });
 }
 
 function firstErrorOrAbort(error: unknown): unknown {

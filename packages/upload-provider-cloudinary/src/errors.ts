@@ -1,4 +1,10 @@
-import { isAbortError, isProviderError, ProviderError, type ProviderErrorCode } from 'upload-provider';
+import {
+  isAbortError,
+  isProviderError,
+  NETWORK_ERROR_CODES,
+  ProviderError,
+  type ProviderErrorCode,
+} from 'upload-provider';
 
 /**
  * The SDK's failure reduced to what is safe to keep: Admin API errors carry the request options, including the API
@@ -29,18 +35,6 @@ export function sdkFailure(error: unknown): CloudinaryApiError {
   return new CloudinaryApiError(message, httpCode, code);
 }
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'UND_ERR_SOCKET',
-]);
-
 /** The contract's code for a Cloudinary failure: 401/403 denied, 404 or "not found" missing, 420/429/5xx unavailable. */
 export function codeFor(failure: CloudinaryApiError): ProviderErrorCode {
   const status = failure.httpCode;
@@ -51,7 +45,7 @@ export function codeFor(failure: CloudinaryApiError): ProviderErrorCode {
     return 'UNAVAILABLE';
   if (/too large|file size|exceeds/.test(message)) return 'TOO_LARGE';
   if (/stale request|invalid signature|api key|api_key|credentials/.test(message)) return 'ACCESS_DENIED';
-  if (status === undefined && failure.code !== undefined && NETWORK_CODES.has(failure.code)) return 'UNAVAILABLE';
+  if (status === undefined && failure.code !== undefined && NETWORK_ERROR_CODES.has(failure.code)) return 'UNAVAILABLE';
   if (status === undefined && /socket hang up|timeout|econn/.test(message)) return 'UNAVAILABLE';
   if (status === 400) return 'INVALID_INPUT';
   return 'INTERNAL';

@@ -1,4 +1,4 @@
-import { normalisePrefix, z } from 'upload-provider';
+import { prefixOption, z } from 'upload-provider';
 import { type CloudinarySdk, isCloudinarySdk } from './sdk.js';
 
 /** Cloudinary refuses chunks under 5 MB; the provider's floor is 5 MiB so either reading of "MB" is met. */
@@ -59,16 +59,7 @@ const schema = z
       .regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, 'must be an http(s) URL such as https://api.cloudinary.com')
       .optional(),
     /** Folder (prefix) every key is stored under. */
-    folder: z
-      .string()
-      .superRefine((folder, ctx) => {
-        try {
-          normalisePrefix(folder);
-        } catch (e) {
-          ctx.addIssue({ code: 'custom', message: `is not a safe folder: ${(e as Error).message}` });
-        }
-      })
-      .optional(),
+    folder: prefixOption('folder').optional(),
     /** Delivery type: `upload` (public), `authenticated` or `private`. */
     delivery: z.enum(DELIVERY_TYPES).default('upload'),
     secure: z.boolean().default(true),
@@ -150,7 +141,7 @@ export const optionsSchema = schema
   )
   .transform((o) => {
     const credentials = resolveCredentials(o, () => undefined) as Credentials;
-    return { ...o, folder: normalisePrefix(o.folder), credentials };
+    return { ...o, folder: o.folder ?? '', credentials };
   });
 
 export type CloudinaryOptions = z.input<typeof optionsSchema>;

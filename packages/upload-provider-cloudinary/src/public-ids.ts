@@ -81,3 +81,19 @@ export function candidateLocations(objectName: string, type: string, provider: s
     return location;
   });
 }
+
+/** Where the Upload API says it stored an asset, falling back to what was asked for where its answer is silent. */
+export function locationFromAnswer(answer: Record<string, unknown>, wanted: AssetLocation): AssetLocation {
+  const stored: AssetLocation = {
+    public_id: typeof answer.public_id === 'string' ? answer.public_id : wanted.public_id,
+    resource_type: RESOURCE_TYPES.includes(answer.resource_type as ResourceType)
+      ? (answer.resource_type as ResourceType)
+      : wanted.resource_type,
+    type: typeof answer.type === 'string' ? answer.type : wanted.type,
+  };
+  if (typeof answer.version === 'number') stored.version = answer.version;
+  if (typeof answer.format === 'string' && answer.format !== '' && stored.resource_type !== 'raw') {
+    stored.format = answer.format;
+  }
+  return stored;
+}

@@ -1,49 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { type Readable, Transform, type TransformCallback, type Writable } from 'node:stream';
+import type { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ProviderError } from 'upload-provider';
 import type { CloudinarySdk } from './sdk.js';
-
-/**
- * Counts the bytes passing through and holds them to the declared size: `TOO_LARGE` as soon as one byte too many
- * arrives, `INTEGRITY` at the end when some are missing. Nothing is buffered.
- */
-export class DeclaredSize extends Transform {
-  bytes = 0;
-  constructor(
-    private readonly declared: number | undefined,
-    private readonly provider: string,
-  ) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.bytes += chunk.length;
-    if (this.declared !== undefined && this.bytes > this.declared) {
-      done(
-        new ProviderError('TOO_LARGE', `the body is longer than its declared ${this.declared} bytes`, {
-          provider: this.provider,
-          details: { declared: this.declared },
-        }),
-      );
-      return;
-    }
-    done(null, chunk);
-  }
-  override _flush(done: TransformCallback): void {
-    if (this.declared !== undefined && this.bytes !== this.declared) {
-      done(
-        new ProviderError('INTEGRITY', `the body had ${this.bytes} bytes but ${this.declared} were declared`, {
-          provider: this.provider,
-          details: { actual: this.bytes, declared: this.declared },
-        }),
-      );
-      return;
-    }
-    done();
-  }
-}
 
 /**
  * An agent of the API URL's protocol. Each upload gets its own, so that aborting can destroy exactly that upload's
@@ -65,7 +25,7 @@ export interface SendOptions {
 /** Streams `source` as one upload request (`upload_stream`); resolves with Cloudinary's answer. */
 export async function sendSingle(
   source: Readable,
-  guard: Transform,
+  counter: Transform,
   { sdk, params, agent, signal }: SendOptions,
 ): Promise<Record<string, unknown>> {
   let target!: Writable;
@@ -78,7 +38,7 @@ export async function sendSingle(
   const stop = () => local.abort(signal.reason);
   signal.addEventListener('abort', stop, { once: true });
   try {
-    const piping = pipeline(source, guard, target, { signal: local.signal }).catch((e) => {
+    const piping = pipeline(source, counter, target, { signal: local.signal }).catch((e) => {
       // The request cannot finish without the rest of the body: close its socket so the SDK's promise settles.
       agent.destroy();
       throw e;
@@ -118,7 +78,7 @@ function sendChunk(
  */
 export async function sendChunked(
   source: Readable,
-  guard: Transform,
+  counter: Transform,
   chunkSize: number,
   options: SendOptions,
 ): Promise<{ answer: Record<string, unknown>; bytes: number }> {
@@ -149,7 +109,7 @@ export async function sendChunked(
 
   await pipeline(
     source,
-    guard,
+    counter,
     async (chunks: AsyncIterable<Buffer | Uint8Array>) => {
       for await (const raw of chunks) {
         const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);

@@ -1,5 +1,5 @@
 import type { Bucket, Storage } from '@google-cloud/storage';
-import { httpUrlOption, integerOption, normalisePrefix, z } from 'upload-provider';
+import { httpUrlOption, integerOption, prefixOption, z } from 'upload-provider';
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
@@ -108,7 +108,7 @@ export const gcsOptionsSchema = z
     credentials: credentialsSchema.optional(),
     apiEndpoint: httpUrlOption('apiEndpoint').optional(),
     baseUrl: httpUrlOption('baseUrl').optional(),
-    prefix: z.string({ error: 'prefix must be a string such as "uploads/2026"' }).optional(),
+    prefix: prefixOption('prefix').optional(),
     visibility: z
       .enum(['private', 'public-bucket', 'public-acl'], {
         error: 'visibility must be "private", "public-bucket" or "public-acl"',
@@ -133,13 +133,6 @@ export const gcsOptionsSchema = z
     (o, ctx) => {
       // Runs even when other options failed, so every problem is named at once; fields may be invalid here.
       const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-      if (typeof o.prefix === 'string') {
-        try {
-          normalisePrefix(o.prefix);
-        } catch (error) {
-          issue('prefix', `prefix is not a safe key prefix (${(error as Error).message})`);
-        }
-      }
       if (typeof o.bucket === 'string' && o.bucket.startsWith('gs://')) {
         issue('bucket', `bucket is the bucket's name without "gs://": ${JSON.stringify(o.bucket.slice(5))}`);
       }

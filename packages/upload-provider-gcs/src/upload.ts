@@ -1,47 +1,17 @@
-import type { Readable, TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { File, FileMetadata } from '@google-cloud/storage';
-import { ByteCounter, createDebug, isProviderError, ProviderError } from 'upload-provider';
+import { ByteCounter, createDebug } from 'upload-provider';
 import { PROVIDER_NAME } from './errors.js';
 
 const debug = createDebug(PROVIDER_NAME);
-
-/**
- * Counts the bytes on their way to Cloud Storage: more than `max` fails with `TOO_LARGE` as soon as it happens, and a
- * body that ends short of `declared` fails with `INTEGRITY` before the SDK ends its request, so the upload is never
- * finalised and no object appears.
- */
-export class SizeGuard extends ByteCounter {
-  ended = false;
-  constructor(
-    private readonly declared: number | undefined,
-    max: number,
-  ) {
-    super(max, PROVIDER_NAME);
-  }
-  override _flush(done: TransformCallback): void {
-    if (this.declared !== undefined && this.bytes !== this.declared) {
-      done(
-        new ProviderError('INTEGRITY', `the body had ${this.bytes} bytes but ${this.declared} were declared`, {
-          provider: PROVIDER_NAME,
-          details: { actual: this.bytes, declared: this.declared },
-        }),
-      );
-      return;
-    }
-    this.ended = true;
-    done();
-  }
-}
 
 export interface StreamUploadInput {
   /** A File made for this upload alone: the SDK writes the stored object's metadata onto it. */
   file: File;
   body: Readable;
-  /** Declared length, when known. */
+  /** Declared length, when known. The core's guard holds the body to it (and to the 5 TiB object limit). */
   size: number | undefined;
-  /** The most bytes accepted when `size` is unknown. */
-  limit: number;
   /** A resumable session (one streamed request here) rather than a single multipart request. */
   resumable: boolean;
   metadata: FileMetadata;
@@ -55,7 +25,7 @@ export interface StreamUploadResult {
 }
 
 /**
- * Streams `body` through a size guard into `file.createWriteStream`. Memory stays at a few stream buffers whatever the
+ * Streams `body` (behind the core's size guard) through a byte counter into `file.createWriteStream`. Memory stays at a few stream buffers whatever the
  * size: the single-request path streams a multipart body, and the resumable path sends the whole body in one streamed
  * request (no `chunkSize`, so the SDK never holds a chunk in memory).
  *
@@ -66,7 +36,12 @@ export interface StreamUploadResult {
  */
 export async function streamUpload(input: StreamUploadInput): Promise<StreamUploadResult> {
   const { file } = input;
-  const guard = new SizeGuard(input.size, input.size ?? input.limit);
+  const counter = new ByteCounter(Number.POSITIVE_INFINITY, PROVIDER_NAME);
+  // Set once the whole body has gone into the request: a failure from then on may follow a finalised object.
+  let ended = false;
+  counter.once('finish', () => {
+    ended = true;
+  });
   const metadata: FileMetadata = { ...input.metadata };
   // Tells Cloud Storage the exact length up front (X-Upload-Content-Length): it then refuses a session that ends
   // with any other number of bytes, on top of the guard above.
@@ -77,28 +52,21 @@ export async function streamUpload(input: StreamUploadInput): Promise<StreamUplo
     validation: 'crc32c',
     ...(input.predefinedAcl ? { predefinedAcl: input.predefinedAcl } : {}),
   });
+  // The body's own failure (the core's guard fails it with TOO_LARGE, INTEGRITY or INVALID_INPUT) names the cause.
   let bodyError: unknown;
   input.body.once('error', (error) => {
-    if (!guard.destroyed) bodyError ??= bodyFailure(error);
+    bodyError ??= error;
   });
   try {
-    await pipeline(input.body, guard, writable, ...(input.signal ? [{ signal: input.signal }] : []));
-    return { bytes: guard.bytes, metadata: file.metadata };
+    await pipeline(input.body, counter, writable, ...(input.signal ? [{ signal: input.signal }] : []));
+    return { bytes: counter.bytes, metadata: file.metadata };
   } catch (error) {
-    if (guard.ended) await deleteQuietly(file, file.metadata?.generation);
+    if (ended) await deleteQuietly(file, file.metadata?.generation);
     if (input.signal?.aborted) {
       throw Object.assign(new Error('the upload was aborted', { cause: error }), { name: 'AbortError' });
     }
     throw bodyError ?? error;
   }
-}
-
-function bodyFailure(error: unknown): unknown {
-  if (isProviderError(error)) return error;
-  return new ProviderError('INVALID_INPUT', `the file body failed while it was read: ${String(error)}`, {
-    provider: PROVIDER_NAME,
-    cause: error,
-  });
 }
 
 /**

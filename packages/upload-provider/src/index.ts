@@ -1,14 +1,26 @@
-export { invalidInput, MIME_FAMILY, MIME_TYPE, shortenFileName } from './checks.js';
+export {
+  downloadDisposition,
+  formatBytes,
+  formatSeconds,
+  invalidInput,
+  MIME_FAMILY,
+  MIME_TYPE,
+  shortenFileName,
+} from './checks.js';
 export { createDebug, redact } from './debug.js';
 export {
+  type DefinedProvider,
   defineProvider,
   describeIssues,
   httpUrlOption,
   integerOption,
   invalidOptions,
   type OptionProblem,
+  type PerOptions,
   type ProviderDefinition,
   type ProviderFactory,
+  type ProviderMethods,
+  prefixOption,
   z,
 } from './define.js';
 export {
@@ -20,6 +32,7 @@ export {
   type ProviderErrorOptions,
   toProviderError,
 } from './errors.js';
+export { type GuardOptions, guardProvider, isGuarded } from './guard.js';
 export {
   type BuildKeyOptions,
   buildKey,
@@ -32,6 +45,15 @@ export {
 } from './keys.js';
 export { assertProvider, type LoadProviderOptions, loadProvider, providerPackageName } from './load.js';
 export { isNetworkError, NETWORK_ERROR_CODES, networkErrorCode } from './network.js';
-export { assertDeclaredSize, ByteCounter, knownSize, toReadable } from './streams.js';
+export { type PostPolicyTerms, postPolicyTerms } from './post-policy.js';
+export {
+  assertDeclaredSize,
+  ByteCounter,
+  guardBody,
+  knownSize,
+  SizeGuard,
+  type SizeGuardOptions,
+  toReadable,
+} from './streams.js';
 export type * from './types.js';
 export type * from './resumable.js';

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ProviderError } from './errors.js';
+import { guardProvider } from './guard.js';
 import type { UploadProvider } from './types.js';
 
 const REQUIRED_METHODS = ['upload', 'delete', 'signUrl', 'isPrivate', 'url'] as const;
@@ -40,8 +41,10 @@ type ProviderModule = Record<string, unknown>;
 
 /**
  * Resolves and creates a provider. `spec` is a short name (`'aws-s3'` loads `upload-provider-aws-s3`), a full package
- * name, a path to a module, or an already-made provider object (returned as is). The module's default export (or its
- * `createProvider` export) is called with `options`.
+ * name, a path to a module, or an already-made provider object. The module's default export (or its
+ * `createProvider` export) is called with `options`. What comes back is always behind the core's guard: a provider
+ * made with `defineProvider` already is; a plain object is guarded in place ({@link guardProvider}, without limits),
+ * so the same object is returned.
  *
  * Throws `PROVIDER_NOT_FOUND` naming the package to install, `INVALID_OPTIONS` from the factory, `INVALID_INPUT` when
  * the module does not export a provider factory.
@@ -53,7 +56,7 @@ export async function loadProvider(
 ): Promise<UploadProvider> {
   if (typeof spec !== 'string') {
     assertProvider(spec);
-    return spec;
+    return guardProvider(spec);
   }
   const target = providerPackageName(spec);
   const mod = await importProvider(spec, target, cwd);
@@ -66,7 +69,7 @@ export async function loadProvider(
   }
   const provider = factory(options);
   assertProvider(provider, target);
-  return provider;
+  return guardProvider(provider);
 }
 
 function pickFactory(mod: ProviderModule): ((options: unknown) => unknown) | undefined {

@@ -6,8 +6,9 @@ export type Body = Readable | Uint8Array;
 /** A file handed to {@link UploadProvider.upload}. */
 export interface ProviderFile {
   /**
-   * Where to store it, relative to the provider's own prefix. Made by {@link buildKey}; every provider passes it
-   * through {@link normaliseKey}, which rejects keys that could escape (`..`, absolute paths, control characters).
+   * Where to store it, relative to the provider's own prefix. Made by {@link buildKey}; the core's guard passes it
+   * through {@link normaliseKey} (which rejects keys that could escape: `..`, absolute paths, control characters)
+   * before the provider sees it.
    */
   key: string;
   /** The bytes. A stream is consumed once; a provider must not hold all of it in memory. */
@@ -133,7 +134,40 @@ export interface Capabilities {
 }
 
 /**
- * The contract every storage backend implements. Create one with {@link defineProvider}.
+ * What a backend can take, declared to {@link defineProvider} (or {@link guardProvider}) so the core refuses what is
+ * over it before the provider runs. Every field is optional: an undeclared limit is not checked.
+ */
+export interface ProviderLimits {
+  /** The longest `signUrl` lifetime, in seconds (S3 and GCS: 7 days). */
+  maxExpiresIn?: number;
+  /** The longest `createDirectUpload` lifetime, in seconds. Default: `maxExpiresIn`. */
+  maxDirectUploadExpiresIn?: number;
+  /** Lifetimes must be whole seconds (signatures that count seconds, as SigV4 and GCS V4 do). Default false. */
+  wholeSeconds?: boolean;
+  /** The largest object, in bytes: a larger declared size is `TOO_LARGE` up front, a longer stream is cut off. */
+  maxObjectSize?: number;
+  /** The largest `maxSize` a direct upload may ask for, in bytes (S3: 5 GiB for one POST). */
+  maxDirectUploadSize?: number;
+  /** The most bytes of metadata names and values together (UTF-8). */
+  maxMetadataBytes?: number;
+  /** Metadata travels in HTTP headers: names must be letters, digits, `-`, `_` or `.`, values printable ASCII. */
+  metadataInHeaders?: boolean;
+}
+
+/**
+ * The contract every storage backend implements. Create one with {@link defineProvider}, which puts the core's guard
+ * in front of every method, so a provider only ever sees checked input:
+ *
+ * - keys are normalised (`normaliseKey`): a hostile key is `INVALID_INPUT` before the provider runs;
+ * - `mime`, `size`, `metadata`, `disposition`, `cacheControl`, ranges, lifetimes, `downloadName` and direct-upload
+ *   requests are checked, and declared {@link ProviderLimits} enforced, each with one message;
+ * - a stream body reaches the provider through one size guard: past its declared `size` (or `maxObjectSize`) it fails
+ *   with `TOO_LARGE`, short of it with `INTEGRITY`, and a failing body with `INVALID_INPUT` (its error as `cause`);
+ * - an already-aborted `signal` is `ABORTED` before any I/O; after `close()` every async method rejects with
+ *   `INTERNAL` (`url` and `isPrivate` still answer, they do no I/O);
+ * - an optional method whose capability is false rejects with `UNSUPPORTED`;
+ * - anything thrown that is not a `ProviderError` becomes `INTERNAL`, naming the provider and the method, with the
+ *   original as `cause`.
  *
  * Every method rejects only with a `ProviderError` whose `code` is one of the contract's codes.
  */
@@ -144,9 +178,11 @@ export interface UploadProvider {
 
   /**
    * Stores `file.body` under `file.key`, streaming.
-   * Rejects with `INVALID_INPUT` for a key that is not safe (see `normaliseKey`), `TOO_LARGE` when the body is
-   * larger than `file.size` or than a limit, `INTEGRITY` when it is shorter than `file.size`, `ABORTED` when
-   * `opts.signal` fires, `ACCESS_DENIED` or `UNAVAILABLE` from the backend. On any rejection nothing is left stored.
+   * Rejects with `INVALID_INPUT` for a key that is not safe (see `normaliseKey`), a bad `mime`, `size` or
+   * `metadata`, or a body stream that fails; `TOO_LARGE` when the body is larger than `file.size` or than
+   * `maxObjectSize`; `INTEGRITY` when it is shorter than `file.size` (or bytes whose length differs from it);
+   * `ABORTED` when `opts.signal` fires; `ACCESS_DENIED` or `UNAVAILABLE` from the backend. On any rejection nothing
+   * is left stored.
    */
   upload(file: ProviderFile, opts?: UploadOptions): Promise<StoredFile>;
 
@@ -161,13 +197,17 @@ export interface UploadProvider {
 
   /**
    * A URL that serves the object until `expiresAt`, private or not. Does not check that the object exists.
-   * Rejects with `INVALID_INPUT` for a lifetime that is not positive or exceeds the backend's maximum.
+   * Rejects with `INVALID_INPUT` for a lifetime that is not positive or exceeds `maxExpiresIn` (or is not whole
+   * seconds when the provider counts whole seconds), or a `downloadName`/`disposition` of the wrong type. Without
+   * `expiresIn` the provider's configured default applies.
    */
   signUrl(file: StoredRef, opts?: SignOptions): Promise<SignedUrl>;
 
   /**
    * Credentials for one browser form POST straight to the storage, pinned to `req.key`, `req.mime`, and at most
-   * `req.maxSize` bytes, expiring. Present when `capabilities.directUpload`.
+   * `req.maxSize` bytes, expiring. Present when `capabilities.directUpload`. Rejects with `INVALID_INPUT` for a
+   * `mime` that is not a type, a family (`image/*`) or `*\/*`, a `maxSize` over `maxDirectUploadSize` (or below 1
+   * when `emptyFiles` is false), a `minSize` outside `[0, maxSize]`, or a lifetime over `maxDirectUploadExpiresIn`.
    */
   createDirectUpload?(req: DirectUploadRequest): Promise<DirectUpload>;
 
@@ -180,6 +220,16 @@ export interface UploadProvider {
    */
   read?(file: StoredRef, range?: ByteRange): Promise<Readable>;
 
-  /** Releases sockets and timers. Calls after `close` may fail. */
+  /**
+   * Releases sockets and timers. Idempotent. Under the core's guard every later async call rejects with `INTERNAL`
+   * ("called after close()"), and the guard always provides `close`, even for a provider that has nothing to release.
+   */
   close?(): Promise<void>;
+
+  /**
+   * Removes the provider's own temporary data (partial files, unfinished multipart state) that a dead process left,
+   * older than `olderThan`; never a user's object. Resolves with how many items were removed. Optional: the server's
+   * sweep calls it when present. Rejects with `INVALID_INPUT` when `olderThan` is not a valid `Date`.
+   */
+  cleanup?(opts: { olderThan: Date }): Promise<{ removed: number }>;
 }
