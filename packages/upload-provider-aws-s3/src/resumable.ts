@@ -2,8 +2,8 @@ import type { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
-  type CreateMultipartUploadCommandInput,
   CreateMultipartUploadCommand,
+  type CreateMultipartUploadCommandInput,
   DeleteObjectCommand,
   GetObjectCommand,
   PutObjectCommand,
@@ -93,9 +93,13 @@ export function s3Sessions(deps: S3SessionDeps): ResumableSessions {
   const uploadPart = async (target: string, state: S3State, bytes: Buffer) => {
     const n = state.parts.length + 1;
     if (n > S3_LIMITS.maxParts) {
-      throw new ProviderError('TOO_LARGE', `an S3 upload has at most ${S3_LIMITS.maxParts} parts of ${partSize} bytes`, {
-        provider: PROVIDER_NAME,
-      });
+      throw new ProviderError(
+        'TOO_LARGE',
+        `an S3 upload has at most ${S3_LIMITS.maxParts} parts of ${partSize} bytes`,
+        {
+          provider: PROVIDER_NAME,
+        },
+      );
     }
     const out = await client.send(
       new UploadPartCommand({
@@ -129,9 +133,13 @@ export function s3Sessions(deps: S3SessionDeps): ResumableSessions {
       const held = heldBytes(state);
       if (opts.offset !== held) {
         body.destroy();
-        throw new ProviderError('INVALID_INPUT', `the session holds ${held} bytes: append at ${held}, not ${opts.offset}`, {
-          provider: PROVIDER_NAME,
-        });
+        throw new ProviderError(
+          'INVALID_INPUT',
+          `the session holds ${held} bytes: append at ${held}, not ${opts.offset}`,
+          {
+            provider: PROVIDER_NAME,
+          },
+        );
       }
       try {
         // At most one part in memory: the old tail, then the body, cut into parts as they fill.
@@ -190,9 +198,9 @@ export function s3Sessions(deps: S3SessionDeps): ResumableSessions {
         let etag: string | undefined;
         if (state.parts.length === 0) {
           // S3 completes no multipart upload without parts: an empty file is one PutObject.
-          await client.send(
-            new AbortMultipartUploadCommand({ Bucket: bucket, Key: target, UploadId: state.uploadId }),
-          ).catch(() => undefined);
+          await client
+            .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: target, UploadId: state.uploadId }))
+            .catch(() => undefined);
           const out = await client.send(
             new PutObjectCommand({ Bucket: bucket, Key: target, Body: Buffer.alloc(0), ContentType: state.mime }),
           );

@@ -9,6 +9,7 @@ import {
   normaliseKey,
   type ObjectInfo,
   ProviderError,
+  type ResumableSessions,
   type SignedUrl,
   type SignOptions,
   type StoredFile,
@@ -20,6 +21,7 @@ import {
 } from 'upload-provider';
 import { type LocalInternals, registerInternals } from './internals.js';
 import { localOptionsSchema, MAX_EXPIRES_IN, type ResolvedLocalOptions } from './options.js';
+import { localSessions } from './resumable.js';
 import { encodePolicy, signGrant, signPolicy, type UploadPolicy } from './signing.js';
 import { DiskStore, etagOf } from './store.js';
 import { encodeKey, Locations } from './urls.js';
@@ -32,6 +34,7 @@ export interface LocalProvider extends UploadProvider {
   stat(file: StoredRef): Promise<ObjectInfo | null>;
   read(file: StoredRef, range?: { start: number; end?: number }): Promise<Readable>;
   close(): Promise<void>;
+  readonly resumable: ResumableSessions;
 }
 
 const CAPABILITIES: Capabilities = Object.freeze({
@@ -43,6 +46,7 @@ const CAPABILITIES: Capabilities = Object.freeze({
   contentType: true,
   unknownSize: true,
   emptyFiles: true,
+  resumable: true,
 });
 
 /** A type such as `image/png` or a family such as `image/*`. */
@@ -89,6 +93,7 @@ function createLocalProvider(options: ResolvedLocalOptions): LocalProvider {
   const provider: LocalProvider = {
     name: PROVIDER_NAME,
     capabilities: CAPABILITIES,
+    resumable: localSessions(store, PROVIDER_NAME, (key) => locations.fileUrl(key)),
 
     async upload(file, opts: UploadOptions = {}): Promise<StoredFile> {
       const key = keyOf(file);

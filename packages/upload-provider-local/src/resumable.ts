@@ -24,11 +24,7 @@ function code(error: unknown): string | undefined {
  * (outside every key, and apart from the temporary files `cleanup` removes), and `complete` renames the file into
  * place with its metadata. The state is the session id, the type and the name; the offset is the file's length.
  */
-export function localSessions(
-  store: DiskStore,
-  provider: string,
-  fileUrl: (key: string) => string,
-): ResumableSessions {
+export function localSessions(store: DiskStore, provider: string, fileUrl: (key: string) => string): ResumableSessions {
   const dir = join(store.root, INTERNAL_DIR, 'resumable');
   const fail = (c: ConstructorParameters<typeof ProviderError>[0], message: string, cause?: unknown) =>
     new ProviderError(c, message, { provider, ...(cause ? { cause } : {}) });
@@ -44,7 +40,8 @@ export function localSessions(
     try {
       return (await stat(path)).size;
     } catch (error) {
-      if (code(error) === 'ENOENT') throw fail('NOT_FOUND', 'the resumable session is gone (aborted or expired)', error);
+      if (code(error) === 'ENOENT')
+        throw fail('NOT_FOUND', 'the resumable session is gone (aborted or expired)', error);
       throw fail('UNAVAILABLE', 'could not read the resumable session', error);
     }
   };
@@ -112,4 +109,3 @@ export function localSessions(
     },
   };
 }
-

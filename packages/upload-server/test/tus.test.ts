@@ -2,7 +2,7 @@
 // the local provider (native sessions) and the in-memory provider, which has no sessions (the generic path: a temp
 // file, then one upload). A TCP proxy destroys the connection in the middle of a chunk; the client resumes from the
 // offset the server reports, and the stored file is the same bytes.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -12,7 +12,7 @@ import { memoryProvider } from 'upload-provider-memory';
 import { tempSessionsDir } from '../src/resumable/sessions.js';
 import { dropSchema, freshSchema } from './helpers/pg.js';
 import { databases, startServer, type TestServer } from './helpers/server.js';
-import { MiB, randomFile, sha256, startCuttingProxy, tusUpload } from './helpers/tus.js';
+import { MiB, randomFile, sha256, startCuttingProxy, tusMetadata, tusRequest, tusUpload } from './helpers/tus.js';
 
 interface Entity {
   id: number;
@@ -23,13 +23,16 @@ interface Entity {
   ext: string;
 }
 
-const providers: Array<[string, () => UploadProvider | undefined]> = [
-  ['local', () => undefined],
-  ['memory (generic path)', () => memoryProvider({})],
+/** Each provider, and the folder where an upload's bytes wait until the last one arrives. */
+const providers: Array<[string, () => UploadProvider | undefined, (server: TestServer) => string]> = [
+  // Native sessions: a partial file inside the provider's own folder.
+  ['local', () => undefined, (server) => join(server.dir, 'uploads', '.upload-provider-local', 'resumable')],
+  // No sessions: the generic path's temp file.
+  ['memory (generic path)', () => memoryProvider({}), (server) => tempSessionsDir(server.app.uploads.config.tempDir)],
 ];
 
 describe.each(databases())('tus on %s', (kind) => {
-  describe.each(providers)('with the %s provider', (_name, make) => {
+  describe.each(providers)('with the %s provider', (_name, make, partials) => {
     let server: TestServer;
     let provider: UploadProvider | undefined;
     beforeAll(async () => {
@@ -71,21 +74,22 @@ describe.each(databases())('tus on %s', (kind) => {
       }
     });
 
-    test('a finished upload leaves no temp file and answers 410 to another PATCH', async () => {
-      const run = await tusUpload(server.url, randomFile(1000));
-      const res = await fetch(`${server.url}${new URL(run.url, server.url).pathname}`, {
-        method: 'PATCH',
-        headers: {
-          'tus-resumable': '1.0.0',
-          'upload-offset': '1000',
-          'content-type': 'application/offset+octet-stream',
-        },
-        body: new Uint8Array(0),
+    test('the bytes wait where the provider keeps them; termination and finishing leave nothing there', async () => {
+      const entries = () => (existsSync(partials(server)) ? readdirSync(partials(server)) : []);
+      const before = entries().length;
+      const created = await tusRequest(`${server.url}/api/upload/tus`, 'POST', {
+        'upload-length': '2000',
+        'upload-metadata': tusMetadata({ filename: 'half.bin' }),
       });
-      expect(res.status).toBe(410);
-      const dir = tempSessionsDir(undefined);
-      const id = run.url.split('/').pop()!;
-      expect(existsSync(join(dir, id))).toBe(false);
+      const url = new URL(created.headers.get('location')!, server.url).toString();
+      const chunk = { 'content-type': 'application/offset+octet-stream', 'upload-offset': '0' };
+      expect((await tusRequest(url, 'PATCH', chunk, randomFile(1000))).status).toBe(204);
+      const waiting = entries().filter((name) => statSync(join(partials(server), name)).size === 1000);
+      expect(waiting).toHaveLength(1);
+      expect((await tusRequest(url, 'DELETE')).status).toBe(204);
+      expect(entries()).toHaveLength(before);
+      await tusUpload(server.url, randomFile(1000));
+      expect(entries()).toHaveLength(before);
     });
   });
 });

@@ -12,10 +12,9 @@ import {
   type UploadProvider,
 } from 'upload-provider';
 
-/** The provider's sessions, when it declares them. (The contract's `resumable` member lands with the core's guard.) */
+/** The provider's own sessions, when it declares them. */
 export function resumableOf(provider: UploadProvider): ResumableSessions | null {
-  const p = provider as UploadProvider & { resumable?: ResumableSessions; capabilities: { resumable?: boolean } };
-  return p.capabilities.resumable === true && p.resumable ? p.resumable : null;
+  return provider.capabilities.resumable === true && provider.resumable ? provider.resumable : null;
 }
 
 /** Where a resumable upload's bytes go while they arrive: the storage's own session, or a file in `tempDir`. */
