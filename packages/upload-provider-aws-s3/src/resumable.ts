@@ -13,6 +13,7 @@ import {
 import {
   createDebug,
   ProviderError,
+  type ResumableRequest,
   type ResumableSessions,
   type ResumableState,
   type StoredFile,
@@ -29,6 +30,8 @@ interface S3State extends ResumableState {
   /** Bytes in the tail object (`<object key>.resumable-tail`), 0 when there is none. */
   tail: number;
   mime: string;
+  name: string;
+  disposition: 'inline' | 'attachment';
 }
 
 export interface S3SessionDeps {
@@ -37,7 +40,7 @@ export interface S3SessionDeps {
   /** The object key with the provider's prefix. */
   objectKey(key: string): string;
   /** What CreateMultipartUpload (and the empty-file PutObject) carries besides bucket and key. */
-  objectParams(mime: string, name: string): Omit<CreateMultipartUploadCommandInput, 'Bucket' | 'Key'>;
+  objectParams(req: ResumableRequest): Omit<CreateMultipartUploadCommandInput, 'Bucket' | 'Key'>;
   url(target: string): string;
   /** Every part but the last is exactly this many bytes (at least S3's 5 MiB). */
   partSize: number;
@@ -53,13 +56,22 @@ function stateOf(state: ResumableState): S3State {
     !Array.isArray(parts) ||
     !parts.every((p) => Number.isSafeInteger(p?.n) && typeof p?.etag === 'string' && Number.isSafeInteger(p?.size)) ||
     !Number.isSafeInteger(s.tail) ||
-    typeof s.mime !== 'string'
+    typeof s.mime !== 'string' ||
+    typeof s.name !== 'string' ||
+    (s.disposition !== 'inline' && s.disposition !== 'attachment')
   ) {
     throw new ProviderError('INVALID_INPUT', 'the session state is not one this provider made', {
       provider: PROVIDER_NAME,
     });
   }
-  return { uploadId: s.uploadId, parts, tail: s.tail as number, mime: s.mime };
+  return {
+    uploadId: s.uploadId,
+    parts,
+    tail: s.tail as number,
+    mime: s.mime,
+    name: s.name,
+    disposition: s.disposition,
+  };
 }
 
 const heldBytes = (s: S3State) => s.parts.reduce((sum, p) => sum + p.size, 0) + s.tail;
@@ -118,12 +130,17 @@ export function s3Sessions(deps: S3SessionDeps): ResumableSessions {
     async create(req) {
       const target = deps.objectKey(req.key);
       const out = await client
-        .send(
-          new CreateMultipartUploadCommand({ Bucket: bucket, Key: target, ...deps.objectParams(req.mime, req.name) }),
-        )
+        .send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: target, ...deps.objectParams(req) }))
         .catch(fail('create a resumable upload', req.key));
       debug('resumable create', { bucket, key: target, uploadId: out.UploadId });
-      const state: S3State = { uploadId: out.UploadId!, parts: [], tail: 0, mime: req.mime };
+      const state: S3State = {
+        uploadId: out.UploadId!,
+        parts: [],
+        tail: 0,
+        mime: req.mime,
+        name: req.name,
+        disposition: req.disposition ?? 'inline',
+      };
       return state;
     },
 
@@ -202,7 +219,17 @@ export function s3Sessions(deps: S3SessionDeps): ResumableSessions {
             .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: target, UploadId: state.uploadId }))
             .catch(() => undefined);
           const out = await client.send(
-            new PutObjectCommand({ Bucket: bucket, Key: target, Body: Buffer.alloc(0), ContentType: state.mime }),
+            new PutObjectCommand({
+              Bucket: bucket,
+              Key: target,
+              Body: Buffer.alloc(0),
+              ...deps.objectParams({
+                key: session.key,
+                mime: state.mime,
+                name: state.name,
+                disposition: state.disposition,
+              }),
+            }),
           );
           etag = out.ETag;
         } else {

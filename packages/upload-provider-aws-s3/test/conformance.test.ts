@@ -22,6 +22,7 @@ const capabilities = {
   contentType: true,
   unknownSize: true,
   emptyFiles: true,
+  resumable: true,
 };
 
 function provider(extra: Partial<AwsS3ProviderOptions>) {

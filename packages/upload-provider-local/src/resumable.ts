@@ -13,6 +13,7 @@ interface LocalState extends ResumableState {
   id: string;
   mime: string;
   name: string;
+  disposition?: 'inline' | 'attachment';
 }
 
 function code(error: unknown): string | undefined {
@@ -29,11 +30,11 @@ export function localSessions(store: DiskStore, provider: string, fileUrl: (key:
   const fail = (c: ConstructorParameters<typeof ProviderError>[0], message: string, cause?: unknown) =>
     new ProviderError(c, message, { provider, ...(cause ? { cause } : {}) });
   const stateOf = (state: ResumableState): LocalState => {
-    const { id, mime, name } = state as Partial<LocalState>;
+    const { id, mime, name, disposition } = state as Partial<LocalState>;
     if (typeof id !== 'string' || !SESSION_ID.test(id) || typeof mime !== 'string' || typeof name !== 'string') {
       throw fail('INVALID_INPUT', 'the session state is not one this provider made');
     }
-    return { id, mime, name };
+    return { id, mime, name, ...(disposition === 'attachment' ? { disposition } : {}) };
   };
   const pathOf = (state: ResumableState) => join(dir, `${stateOf(state).id}.part`);
   const length = async (path: string): Promise<number> => {
@@ -49,7 +50,12 @@ export function localSessions(store: DiskStore, provider: string, fileUrl: (key:
   return {
     async create(req) {
       store.objectName(req.key);
-      const state: LocalState = { id: randomBytes(16).toString('hex'), mime: req.mime, name: req.name };
+      const state: LocalState = {
+        id: randomBytes(16).toString('hex'),
+        mime: req.mime,
+        name: req.name,
+        ...(req.disposition === 'attachment' ? { disposition: req.disposition } : {}),
+      };
       try {
         await mkdir(dir, { recursive: true });
         await (await open(pathOf(state), 'wx')).close();
@@ -93,7 +99,8 @@ export function localSessions(store: DiskStore, provider: string, fileUrl: (key:
         throw fail('INTEGRITY', `the session holds ${held} bytes, not the ${opts.size} the upload declared`);
       }
       const objectName = store.objectName(session.key);
-      const stats = await store.place(objectName, path, { key: objectName, mime: state.mime, name: state.name });
+      const meta = { key: objectName, mime: state.mime, name: state.name, disposition: state.disposition };
+      const stats = await store.place(objectName, path, meta);
       return {
         key: session.key,
         url: fileUrl(session.key),

@@ -287,6 +287,7 @@ function guardSessions(
         checkMime(ctx, req.mime);
         checkName(ctx, 'name', req.name);
         checkSize(ctx, req.size as number | undefined);
+        checkDisposition(ctx, req.disposition);
         return call('create', { ...req, key });
       }),
     append: (value: unknown, body: unknown, opts: { offset?: unknown; signal?: AbortSignal }) =>

@@ -22,6 +22,8 @@ export interface ResumableRequest {
   name: string;
   /** The total length when known; absent while it is deferred (tus's `Upload-Defer-Length`). */
   size?: number;
+  /** How a browser should present the object when served. Default `inline`. */
+  disposition?: 'inline' | 'attachment';
 }
 
 /** What {@link ResumableSessions.append} returns. */

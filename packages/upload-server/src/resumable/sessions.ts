@@ -11,6 +11,7 @@ import {
   type StoredFile,
   type UploadProvider,
 } from 'upload-provider';
+import { isInlineSafe } from '../content/index.js';
 
 /** The provider's own sessions, when it declares them. */
 export function resumableOf(provider: UploadProvider): ResumableSessions | null {
@@ -58,7 +59,15 @@ export function nativeSessions(provider: UploadProvider): Sessions & {
   if (!methods) throw new Error(`${provider.name} has no resumable sessions`);
   return {
     kind: 'native',
-    create: ({ key, mime, name, size }) => methods.create({ key, mime, name, ...(size === null ? {} : { size }) }),
+    create: ({ key, mime, name, size }) =>
+      methods.create({
+        key,
+        mime,
+        name,
+        // Served inline only when the declared type is safe to show; the bytes are checked before the row exists.
+        disposition: isInlineSafe(mime) ? 'inline' : 'attachment',
+        ...(size === null ? {} : { size }),
+      }),
     append: (key, state, body, offset) => methods.append({ key, state }, body, { offset }),
     abort: (key, state) => methods.abort({ key, state }),
     complete: (key, state, size) => methods.complete({ key, state }, { size }),
