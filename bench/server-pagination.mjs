@@ -13,25 +13,16 @@
 // Options (environment): BENCH_ROWS (default 100000), BENCH_RUNS (default 15), PG_TEST_URL (default
 // postgres://postgres@127.0.0.1:5432/test; skipped with a line when unreachable).
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fillFiles } from './files-rows.mjs';
+import { explain, median, printTable } from './measure.mjs';
+import { loadServer, serverRequire } from './server-modules.mjs';
 
-const server = new URL('../packages/upload-server/', import.meta.url);
-const load = async (path) => {
-  try {
-    return await import(new URL(path, server).href);
-  } catch (error) {
-    console.error(
-      `Cannot load ${path} from upload-server: build it first (pnpm exec turbo run build --filter=upload-server...).`,
-    );
-    throw error;
-  }
-};
-const { openDatabase } = await load('dist/store/db.js');
-const { parseListQuery, applyListQuery, FILE_QUERY_COLUMNS } = await load('dist/query/index.js');
-const { sql } = createRequire(new URL('package.json', server))('kysely');
+const { openDatabase } = await loadServer('dist/store/db.js');
+const { parseListQuery, applyListQuery, FILE_QUERY_COLUMNS } = await loadServer('dist/query/index.js');
+const { sql } = serverRequire('kysely');
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
@@ -40,58 +31,6 @@ const LAST_PAGE = Math.ceil(ROWS / PAGE_SIZE);
 const PAGES = [1, Math.min(2000, LAST_PAGE), LAST_PAGE];
 const SORTS = [null, 'createdAt:desc', 'name:asc'];
 const PG_URL = process.env.PG_TEST_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-function row(i) {
-  const mimes = ['image/jpeg', 'image/png', 'application/pdf', 'text/plain', 'video/mp4'];
-  const hex = ((i * 2654435761) >>> 0).toString(16).padStart(8, '0');
-  const at = new Date(Date.UTC(2024, 0, 1) + i * 60_000).toISOString();
-  return {
-    document_id: `d${hex}${i.toString(36).padStart(6, '0')}`,
-    name: `file-${hex}.jpg`,
-    alternative_text: null,
-    caption: i % 3 === 0 ? null : `caption ${i}`,
-    width: 100 + (i % 1900),
-    height: 100 + (i % 1000),
-    formats: null,
-    hash: `h${hex}${i}`,
-    ext: '.jpg',
-    mime: mimes[i % mimes.length],
-    size: (i % 5000) / 10,
-    size_in_bytes: (i % 5000) * 100,
-    url: `/uploads/file-${hex}.jpg`,
-    preview_url: null,
-    provider: 'local',
-    provider_metadata: null,
-    folder_path: '/',
-    object_key: `file-${hex}_${i}.jpg`,
-    secret_hash: null,
-    created_at: at,
-    updated_at: at,
-  };
-}
-
-async function fill(db) {
-  const batch = 1000;
-  await db.transaction().execute(async (trx) => {
-    for (let start = 0; start < ROWS; start += batch) {
-      const values = [];
-      for (let i = start; i < Math.min(start + batch, ROWS); i++) values.push(row(i));
-      await trx.insertInto('files').values(values).execute();
-    }
-  });
-}
-
-async function median(run) {
-  await run(); // warm the cache and the statement
-  const times = [];
-  for (let i = 0; i < RUNS; i++) {
-    const start = performance.now();
-    await run();
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
-}
 
 async function measure(database) {
   const { db, dialect } = database;
@@ -116,9 +55,9 @@ async function measure(database) {
         if (rows.length !== (page === LAST_PAGE ? ROWS - (LAST_PAGE - 1) * PAGE_SIZE : PAGE_SIZE)) {
           throw new Error(`page ${page} returned ${rows.length} rows`);
         }
-        line.rows.push(await median(() => applied.query.execute()));
+        line.rows.push(await median(() => applied.query.execute(), RUNS));
         line.count.push(
-          await median(() => Promise.all([applied.query.execute(), applied.countQuery.executeTakeFirst()])),
+          await median(() => Promise.all([applied.query.execute(), applied.countQuery.executeTakeFirst()]), RUNS),
         );
       }
       results.push(line);
@@ -151,8 +90,7 @@ function report(label, results) {
       ]);
     }
   }
-  const widths = head.map((_, i) => Math.max(...lines.map((l) => String(l[i]).length)));
-  for (const l of lines) console.log(l.map((cell, i) => String(cell).padEnd(widths[i])).join('  '));
+  printTable(lines);
 }
 
 async function plan(database, strategy, sort) {
@@ -165,20 +103,14 @@ async function plan(database, strategy, sort) {
     columns: FILE_QUERY_COLUMNS,
     deepPagination: strategy,
   });
-  const compiled = builder.compile();
-  const explain =
-    database.dialect === 'sqlite'
-      ? sql`EXPLAIN QUERY PLAN ${sql.raw(compiled.sql)}`
-      : sql`EXPLAIN ${sql.raw(compiled.sql)}`;
-  const rows = await database.db.executeQuery({ ...explain.compile(database.db), parameters: compiled.parameters });
-  return rows.rows.map((r) => r.detail ?? r['QUERY PLAN']).join(' | ');
+  return explain(database, builder.compile());
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'bench-pagination-'));
 try {
   const sqlite = await openDatabase({ url: join(dir, 'bench.db'), dataDir: dir });
   let start = performance.now();
-  await fill(sqlite.db);
+  await fillFiles(sqlite.db, ROWS);
   console.log(`SQLite: inserted ${ROWS} rows in ${((performance.now() - start) / 1000).toFixed(1)} s`);
   await sql`ANALYZE`.execute(sqlite.db);
   report('SQLite', await measure(sqlite));
@@ -199,7 +131,7 @@ try {
   if (postgres) {
     try {
       start = performance.now();
-      await fill(postgres.db);
+      await fillFiles(postgres.db, ROWS);
       console.log(`\nPostgreSQL: inserted ${ROWS} rows in ${((performance.now() - start) / 1000).toFixed(1)} s`);
       // What autovacuum does on its own after this many inserts; index-only scans rely on the visibility map.
       await sql`VACUUM ANALYZE files`.execute(postgres.db);

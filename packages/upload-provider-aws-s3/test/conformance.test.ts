@@ -13,17 +13,8 @@ beforeAll(async () => {
 });
 afterAll(() => s3.close());
 
-const capabilities = {
-  read: true,
-  rangeRead: true,
-  stat: true,
-  directUpload: true,
-  downloadName: true,
-  contentType: true,
-  unknownSize: true,
-  emptyFiles: true,
-  resumable: true,
-};
+// What the provider declares for these options (no emulator needed to know it).
+const capabilities = awsS3Provider.capabilitiesFor({ bucket: BUCKET });
 
 function provider(extra: Partial<AwsS3ProviderOptions>) {
   return awsS3Provider({

@@ -10,16 +10,6 @@ import { useTestCloud } from './support/setup.js';
 // refuses it) and that delete() removes it.
 const cloud = useTestCloud();
 
-const capabilities = {
-  read: true,
-  rangeRead: true,
-  stat: true,
-  directUpload: true,
-  downloadName: false,
-  contentType: false,
-  unknownSize: true,
-  emptyFiles: false,
-};
 
 const invalidOptions = [
   {
@@ -43,7 +33,7 @@ for (const delivery of ['upload', 'authenticated', 'private'] as const) {
     cleanup: (p) => p.close?.(),
     factory: cloudinaryProvider,
     invalidOptions,
-    capabilities,
+    capabilities: cloudinaryProvider.capabilitiesFor({ cloudName: 'demo', apiKey: 'k', apiSecret: 's', delivery }),
     private: delivery !== 'upload',
     enforces: { directUploadSize: false },
   });

@@ -14,16 +14,8 @@ beforeAll(async () => {
 });
 afterAll(() => gcs.stop());
 
-const capabilities = {
-  read: true,
-  rangeRead: true,
-  stat: true,
-  directUpload: true,
-  downloadName: true,
-  contentType: true,
-  unknownSize: true,
-  emptyFiles: true,
-};
+// What the provider declares for these options (no emulator needed to know it).
+const capabilities = gcsProvider.capabilitiesFor({ bucket: BUCKET });
 
 function provider(extra: Partial<GcsProviderOptions>) {
   return gcsProvider({

@@ -12,7 +12,7 @@ import { filesUnder, SECRET } from './helpers.js';
 
 // The local provider enforces signatures and policies itself (its handler checks them), so the suite runs with
 // every enforcement on: expired and tampered URLs and non-conforming POSTs are fetched for real and must be refused.
-const capabilities = { ...localProvider({ root: tmpdir() }).capabilities };
+const capabilities = localProvider.capabilitiesFor({ root: tmpdir() });
 
 const invalidOptions = [
   { options: {}, mentions: ['root'] },

@@ -22,6 +22,7 @@ import { createLocalHandlerFor, createProvider, LOCAL_BASE_PATH } from './provid
 import { createResumable } from './resumable/index.js';
 import { directRoutes } from './routes/direct/index.js';
 import { filesRoutes, isSecretDownload, secretNotFound } from './routes/files/index.js';
+import { mediaRoutes } from './routes/media/index.js';
 import { strapiRoutes } from './routes/strapi/index.js';
 import { tusRoutes } from './routes/tus/index.js';
 import { openDatabase } from './store/db.js';
@@ -268,6 +269,7 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
   await app.register(filesRoutes);
   await app.register(directRoutes);
   await app.register(tusRoutes);
+  await app.register(mediaRoutes);
 
   if (open) {
     app.log.warn(

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,20 +9,8 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { type BrowserContext, chromium } from 'playwright-core';
 import sharp from 'sharp';
 import { type S3Emulator, startS3 } from './browser/s3.js';
+import { CHROMIUM, CHROMIUM_FLAGS, chromiumAvailable } from './helpers/chromium.js';
 import { startServer, type TestServer } from './helpers/server.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 /** The page's own origin (another port of 127.0.0.1): it serves the page only. */
 async function startPageServer(): Promise<{ url: string; server: Server }> {
@@ -44,17 +32,7 @@ interface PageResult {
   received: string;
 }
 
-if (!existsSync(CHROMIUM)) {
-  console.warn(
-    `Chromium not found at ${CHROMIUM} (set CHROMIUM_PATH): SKIPPING the browser direct-upload tests. ` +
-      'Install it with: apt-get install -y --no-install-recommends chromium',
-  );
-  // Reported as skipped on a developer machine, never as passed; in CI the missing browser is a failure.
-  const register = process.env.CI ? test : test.skip;
-  register(`the browser direct-upload tests need Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`, () => {
-    throw new Error(`Chromium is missing at ${CHROMIUM}, and CI must not skip the browser tests`);
-  });
-} else {
+if (chromiumAvailable('the browser direct-upload tests')) {
   describe('a real browser uploads straight to the storage', () => {
     let s3: S3Emulator;
     let png: Buffer;
@@ -93,7 +71,7 @@ if (!existsSync(CHROMIUM)) {
         const context: BrowserContext = await chromium.launchPersistentContext(profile, {
           executablePath: CHROMIUM,
           headless: true,
-          args: FLAGS,
+          args: CHROMIUM_FLAGS,
         });
         const tab = await context.newPage();
         const logs: string[] = [];

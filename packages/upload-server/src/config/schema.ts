@@ -152,6 +152,8 @@ export const configSchema = z
     corsOrigins: z
       .union([z.literal('*'), z.array(z.url({ message: 'must be an origin such as https://app.example.com' }))])
       .default([]),
+    /** Serve the media library page at `/media` (and redirect `/` there). */
+    mediaLibrary: z.boolean().default(true),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Trust `X-Forwarded-*` headers (behind a reverse proxy). */
     trustProxy: z.boolean().default(false),
