@@ -18,7 +18,7 @@ const TOKEN = 'browser-tus-token-0123456789';
 
 async function startPage(): Promise<{ url: string; server: Server }> {
   const bundle = await build({
-    entryPoints: [join(__dirname, 'browser', 'tus', 'uppy-page.ts')],
+    entryPoints: [join(__dirname, 'browser', 'tus', 'uppy-page.js')],
     bundle: true,
     write: false,
     format: 'iife',

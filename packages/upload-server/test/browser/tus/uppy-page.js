@@ -3,12 +3,13 @@
 import Uppy from '@uppy/core';
 import Tus from '@uppy/tus';
 
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
+/** @param {Uint8Array} bytes */
+async function sha256Hex(bytes) {
   const digest = await crypto.subtle.digest('SHA-256', bytes);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-(globalThis as unknown as { runUpload: unknown }).runUpload = async (endpoint: string, token: string, size: number) => {
+globalThis.runUpload = async (endpoint, token, size) => {
   const bytes = new Uint8Array(size);
   // getRandomValues fills at most 64 KiB at a time.
   for (let at = 0; at < size; at += 65536) crypto.getRandomValues(bytes.subarray(at, Math.min(size, at + 65536)));
@@ -20,15 +21,15 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
     headers: { authorization: `Bearer ${token}` },
   });
   // Read the final response when Uppy reports success (it lets go of the request right after).
-  let final: { status: number; body: string } | null = null;
+  let final = null;
   uppy.on('upload-success', (_file, response) => {
-    const xhr = (response.body as { xhr?: XMLHttpRequest } | undefined)?.xhr;
+    const xhr = response.body?.xhr;
     if (xhr) final = { status: xhr.status, body: xhr.responseText };
   });
   uppy.addFile({ name: 'from-uppy.bin', type: 'application/octet-stream', data: new Blob([bytes]) });
   const result = await uppy.upload();
   const done = result?.successful?.[0];
-  const answer = final as { status: number; body: string } | null;
+  const answer = final;
   return {
     failed: (result?.failed ?? []).map((f) => String(f.error)),
     uploadURL: done?.uploadURL ?? null,
