@@ -14,6 +14,7 @@ const packages = [
   'upload-provider-local',
   'upload-provider-conformance',
   'upload-provider-memory',
+  'create-upload-provider',
   'upload-provider-aws-s3',
   'upload-provider-gcs',
   'upload-provider-cloudinary',

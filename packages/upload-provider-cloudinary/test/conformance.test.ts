@@ -10,7 +10,6 @@ import { useTestCloud } from './support/setup.js';
 // refuses it) and that delete() removes it.
 const cloud = useTestCloud();
 
-
 const invalidOptions = [
   {
     options: { cloudName: 'has space', apiKey: '', apiSecret: 'x', chunkSize: 1000 },

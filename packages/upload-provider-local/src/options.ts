@@ -1,4 +1,4 @@
-import { normalisePrefix, z } from 'upload-provider';
+import { prefixOption, z } from 'upload-provider';
 
 /** The longest lifetime a signed URL or a direct-upload policy may have: 7 days, as on S3. */
 export const MAX_EXPIRES_IN = 7 * 24 * 60 * 60;
@@ -19,18 +19,6 @@ const location = (what: string) =>
     },
     { message: `${what} must be a path starting with "/" or an absolute http(s) URL, without "?" or "#"` },
   );
-
-const prefix = z.string().refine(
-  (value) => {
-    try {
-      normalisePrefix(value);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'prefix must be a relative folder such as "uploads/2024" (no "..", backslashes or control characters)' },
-);
 
 export const localOptionsSchema = z
   .object({
@@ -53,7 +41,7 @@ export const localOptionsSchema = z
       .max(MAX_EXPIRES_IN, `urlExpiresIn must be at most ${MAX_EXPIRES_IN} seconds (7 days)`)
       .default(900),
     /** A folder inside `root` for every key of this provider. */
-    prefix: prefix.optional(),
+    prefix: prefixOption().optional(),
     /** Where browsers POST direct uploads. Default: the same as `baseUrl`. */
     directUploadPath: location('directUploadPath').optional(),
     /** The largest `maxSize` a direct-upload policy may allow, in bytes. Default: no limit. */

@@ -5,16 +5,14 @@ import {
   type DirectUpload,
   type DirectUploadRequest,
   defineProvider,
-  knownSize,
-  normaliseKey,
   type ObjectInfo,
   ProviderError,
+  type ProviderLimits,
   type ResumableSessions,
   type SignedUrl,
   type SignOptions,
   type StoredFile,
   type StoredRef,
-  toProviderError,
   toReadable,
   type UploadOptions,
   type UploadProvider,
@@ -35,7 +33,15 @@ export interface LocalProvider extends UploadProvider {
   read(file: StoredRef, range?: { start: number; end?: number }): Promise<Readable>;
   close(): Promise<void>;
   readonly resumable: ResumableSessions;
+  /**
+   * Removes the temporary files of uploads that a dead process left in the root, once older than `olderThan`;
+   * never objects, never files the provider did not name. Resolves with how many files went.
+   */
+  cleanup(opts: { olderThan: Date }): Promise<{ removed: number }>;
 }
+
+/** What `create` returns: the guard adds `name` and `capabilities`. */
+type LocalMethods = Omit<LocalProvider, 'name' | 'capabilities'>;
 
 const CAPABILITIES: Capabilities = Object.freeze({
   read: true,
@@ -49,24 +55,17 @@ const CAPABILITIES: Capabilities = Object.freeze({
   resumable: true,
 });
 
-/** A type such as `image/png` or a family such as `image/*`. */
-const MIME_PATTERN = /^[a-z0-9!#$&^_.+-]+\/(\*|[a-z0-9!#$&^_.+-]+)$/i;
-
-function invalid(message: string): ProviderError {
-  return new ProviderError('INVALID_INPUT', message, { provider: PROVIDER_NAME });
+/** What the core's guard enforces before any method runs: lifetimes up to 7 days, the direct-upload size cap. */
+function limitsOf(options: ResolvedLocalOptions): ProviderLimits {
+  return { maxExpiresIn: MAX_EXPIRES_IN, maxDirectUploadSize: options.maxDirectUploadBytes };
 }
 
-/** A lifetime in seconds: positive, at most 7 days; `undefined` takes the configured default. */
-function lifetime(expiresIn: number | undefined, fallback: number): number {
-  const value = expiresIn ?? fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw invalid(`expiresIn must be a positive number of seconds, got ${String(expiresIn)}`);
-  }
-  if (value > MAX_EXPIRES_IN) throw invalid(`expiresIn must be at most ${MAX_EXPIRES_IN} seconds (7 days)`);
-  return value;
-}
-
-function createLocalProvider(options: ResolvedLocalOptions): LocalProvider {
+/**
+ * The provider's methods. The core's guard (`defineProvider`) stands in front of them: keys arrive normalised, and
+ * types, sizes, metadata, ranges, lifetimes, direct-upload requests and `cleanup`'s date arrive checked; a stream
+ * body arrives held to its declared size. What is left here is the disk.
+ */
+function createLocalProvider(options: ResolvedLocalOptions): LocalMethods {
   const debug = createDebug(PROVIDER_NAME);
   const store = new DiskStore(options.root, options.prefix, options.fsync, PROVIDER_NAME);
   const locations = new Locations(options.baseUrl, options.directUploadPath ?? options.baseUrl);
@@ -81,43 +80,13 @@ function createLocalProvider(options: ResolvedLocalOptions): LocalProvider {
     return secret;
   };
 
-  const keyOf = (ref: StoredRef): string => {
-    if (!ref || typeof ref.key !== 'string') throw invalid('a file reference needs a string "key"');
-    try {
-      return normaliseKey(ref.key);
-    } catch (error) {
-      throw toProviderError(error, 'INVALID_INPUT', 'invalid key', { provider: PROVIDER_NAME });
-    }
-  };
-
-  const provider: LocalProvider = {
-    name: PROVIDER_NAME,
-    capabilities: CAPABILITIES,
+  const provider: LocalMethods = {
     resumable: localSessions(store, PROVIDER_NAME, (key) => locations.fileUrl(key)),
-
     async upload(file, opts: UploadOptions = {}): Promise<StoredFile> {
-      const key = keyOf(file);
+      const key = file.key;
       const objectName = store.objectName(key);
-      if (opts.signal?.aborted) {
-        throw new ProviderError('ABORTED', 'the upload was aborted before it started', { provider: PROVIDER_NAME });
-      }
-      if (typeof file.mime !== 'string' || file.mime === '') throw invalid('a file needs a "mime" content type');
-      if (file.size !== undefined && (!Number.isSafeInteger(file.size) || file.size < 0)) {
-        throw invalid(`size must be a whole number of bytes, got ${String(file.size)}`);
-      }
-      const declaredSize = knownSize(file.body, file.size);
-      if (file.body instanceof Uint8Array && file.size !== undefined && file.size !== file.body.byteLength) {
-        throw new ProviderError(
-          'INTEGRITY',
-          `the body has ${file.body.byteLength} bytes but ${file.size} were declared`,
-          {
-            provider: PROVIDER_NAME,
-          },
-        );
-      }
-      debug('upload', { key: objectName, size: declaredSize, mime: file.mime });
+      debug('upload', { key: objectName, size: file.size, mime: file.mime });
       const stats = await store.write(objectName, toReadable(file.body), {
-        declaredSize,
         signal: opts.signal,
         meta: {
           key: objectName,
@@ -139,19 +108,19 @@ function createLocalProvider(options: ResolvedLocalOptions): LocalProvider {
     },
 
     async delete(ref) {
-      const objectName = store.objectName(keyOf(ref));
+      const objectName = store.objectName(ref.key);
       debug('delete', { key: objectName });
       await store.remove(objectName);
     },
 
     isPrivate: () => options.private,
 
-    url: (ref) => locations.fileUrl(keyOf(ref)),
+    url: (ref) => locations.fileUrl(ref.key),
 
     async signUrl(ref, opts: SignOptions = {}): Promise<SignedUrl> {
-      const key = keyOf(ref);
+      const key = ref.key;
       const objectName = store.objectName(key);
-      const seconds = lifetime(opts.expiresIn, options.urlExpiresIn);
+      const seconds = opts.expiresIn ?? options.urlExpiresIn;
       const expires = Date.now() + Math.round(seconds * 1000);
       const downloadName = opts.downloadName || undefined;
       const disposition = downloadName ? (opts.disposition ?? 'attachment') : opts.disposition;
@@ -169,26 +138,10 @@ function createLocalProvider(options: ResolvedLocalOptions): LocalProvider {
 
     async createDirectUpload(req: DirectUploadRequest): Promise<DirectUpload> {
       const signingKey = requireSecret('createDirectUpload');
-      const key = keyOf(req);
-      store.objectName(key);
-      if (typeof req.mime !== 'string' || !MIME_PATTERN.test(req.mime)) {
-        throw invalid(`mime must be a type such as "image/png" or a family such as "image/*", got ${String(req.mime)}`);
-      }
+      const key = req.key;
+      store.objectName(key); // the provider's own rules: its reserved folder, 255-byte file names
       const minSize = req.minSize ?? 0;
-      if (!Number.isSafeInteger(req.maxSize) || req.maxSize < 0) {
-        throw invalid(`maxSize must be a whole number of bytes, got ${String(req.maxSize)}`);
-      }
-      if (!Number.isSafeInteger(minSize) || minSize < 0 || minSize > req.maxSize) {
-        throw invalid(`minSize must be a whole number of bytes between 0 and maxSize, got ${String(req.minSize)}`);
-      }
-      if (options.maxDirectUploadBytes !== undefined && req.maxSize > options.maxDirectUploadBytes) {
-        throw new ProviderError(
-          'TOO_LARGE',
-          `maxSize ${req.maxSize} exceeds the provider's maxDirectUploadBytes (${options.maxDirectUploadBytes})`,
-          { provider: PROVIDER_NAME },
-        );
-      }
-      const seconds = lifetime(req.expiresIn, options.urlExpiresIn);
+      const seconds = req.expiresIn ?? options.urlExpiresIn;
       const expires = Date.now() + Math.round(seconds * 1000);
       const policy: UploadPolicy = {
         v: 1,
@@ -201,7 +154,7 @@ function createLocalProvider(options: ResolvedLocalOptions): LocalProvider {
       };
       const encoded = encodePolicy(policy);
       const fields: Record<string, string> = { key };
-      // An exact type travels as a field (as on S3); for a family the file part's own type is checked.
+      // An exact type travels as a field (as on S3); for a family, or any type, the file part's own type is checked.
       if (!policy.mime.endsWith('/*')) fields['Content-Type'] = policy.mime;
       fields.policy = encoded;
       fields.signature = signPolicy(signingKey, encoded);
@@ -217,7 +170,7 @@ function createLocalProvider(options: ResolvedLocalOptions): LocalProvider {
     },
 
     async stat(ref): Promise<ObjectInfo | null> {
-      const key = keyOf(ref);
+      const key = ref.key;
       const objectName = store.objectName(key);
       const stats = await store.stat(objectName);
       if (!stats) return null;
@@ -232,21 +185,20 @@ function createLocalProvider(options: ResolvedLocalOptions): LocalProvider {
     },
 
     async read(ref, range) {
-      const objectName = store.objectName(keyOf(ref));
-      if (range !== undefined) {
-        const { start, end } = range;
-        if (!Number.isSafeInteger(start) || start < 0) throw invalid(`a range start must be a whole number ≥ 0`);
-        if (end !== undefined && (!Number.isSafeInteger(end) || end < start)) {
-          throw invalid(`a range end must be a whole number ≥ its start (${start}), got ${String(end)}`);
-        }
-      }
+      const objectName = store.objectName(ref.key);
       const file = await store.open(objectName);
       if (!file)
         throw new ProviderError('NOT_FOUND', `no file at key ${JSON.stringify(ref.key)}`, { provider: PROVIDER_NAME });
       const size = file.stats.size;
       if (range !== undefined && range.start >= size && !(size === 0 && range.start === 0 && range.end === undefined)) {
         await file.handle.close();
-        throw invalid(`the range starts at byte ${range.start} but the file has ${size} bytes`);
+        throw new ProviderError(
+          'INVALID_INPUT',
+          `the range starts at byte ${range.start} but the file has ${size} bytes`,
+          {
+            provider: PROVIDER_NAME,
+          },
+        );
       }
       const start = range?.start ?? 0;
       // As in HTTP, an end past the last byte reads to the end.
@@ -257,6 +209,12 @@ function createLocalProvider(options: ResolvedLocalOptions): LocalProvider {
         return Readable.from([]);
       }
       return file.handle.createReadStream({ start, end, autoClose: true });
+    },
+
+    async cleanup({ olderThan }) {
+      const removed = await store.cleanup(olderThan);
+      debug('cleanup', { olderThan: olderThan.toISOString(), removed });
+      return { removed };
     },
 
     async close() {
@@ -279,6 +237,8 @@ function createLocalProvider(options: ResolvedLocalOptions): LocalProvider {
 export const localProvider = defineProvider({
   name: PROVIDER_NAME,
   options: localOptionsSchema,
+  capabilities: CAPABILITIES,
+  limits: limitsOf,
   create: createLocalProvider,
 });
 

@@ -40,19 +40,23 @@ function policyMessage(encodedPolicy: string): string {
   return `upload-provider-local:post:v1\n${encodedPolicy}`;
 }
 
-function hmac(secret: string, message: string): Buffer {
-  return createHmac('sha256', secret).update(message, 'utf8').digest();
+/** The MAC as the base64url string it is issued as: the only spelling that verifies. */
+function hmac(secret: string, message: string): string {
+  return createHmac('sha256', secret).update(message, 'utf8').digest('base64url');
 }
 
-/** Compares a base64url signature with the expected MAC in constant time. */
-function matches(expected: Buffer, signature: string): boolean {
-  if (!/^[A-Za-z0-9_-]{43}$/.test(signature)) return false;
-  const given = Buffer.from(signature, 'base64url');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+/**
+ * Compares a signature with the expected one as strings, in constant time. Never decoded first: a lenient decoder
+ * maps other spellings (a different last character, skipped characters) to the same bytes.
+ */
+function matches(expected: string, signature: string): boolean {
+  const want = Buffer.from(expected, 'utf8');
+  const given = Buffer.from(signature, 'utf8');
+  return given.length === want.length && timingSafeEqual(given, want);
 }
 
 export function signGrant(secret: string, grant: UrlGrant): string {
-  return hmac(secret, urlMessage(grant)).toString('base64url');
+  return hmac(secret, urlMessage(grant));
 }
 
 export function verifyGrant(secret: string, grant: UrlGrant, signature: string): boolean {
@@ -64,7 +68,7 @@ export function encodePolicy(policy: UploadPolicy): string {
 }
 
 export function signPolicy(secret: string, encodedPolicy: string): string {
-  return hmac(secret, policyMessage(encodedPolicy)).toString('base64url');
+  return hmac(secret, policyMessage(encodedPolicy));
 }
 
 export function verifyPolicy(secret: string, encodedPolicy: string, signature: string): boolean {
@@ -89,10 +93,12 @@ export function decodePolicy(encodedPolicy: string): UploadPolicy | null {
   }
 }
 
-/** True when `mime` (parameters ignored, case-insensitive) is allowed by `allowed` (`image/png` or `image/*`). */
+// True when `mime` (parameters ignored, case-insensitive) is allowed by `allowed`: a type (`image/png`), a family
+// (`image/*`), or any type at all (`*/*`).
 export function mimeAllowed(allowed: string, mime: string): boolean {
   const essence = mime.split(';')[0]!.trim().toLowerCase();
   const want = allowed.split(';')[0]!.trim().toLowerCase();
+  if (want === '*/*') return /^[^/\s]+\/[^/\s]+$/.test(essence);
   if (want.endsWith('/*')) return essence.startsWith(want.slice(0, -1)) && essence.length > want.length - 1;
   return essence === want;
 }

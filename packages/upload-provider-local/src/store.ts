@@ -1,13 +1,32 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, createWriteStream, type Stats } from 'node:fs';
-import { type FileHandle, mkdir, open, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import {
+  type FileHandle,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { assertDeclaredSize, ByteCounter, joinKey, ProviderError, toProviderError } from 'upload-provider';
+import { ByteCounter, joinKey, ProviderError, toProviderError } from 'upload-provider';
 
 /** The provider's own folder inside the root: temporary files and metadata sidecars. Never a key, never served. */
 export const INTERNAL_DIR = '.upload-provider-local';
+/**
+ * The provider's temporary files: `upl-<32 hex>.part` for bytes, `.part.json` for their metadata. `cleanup` removes
+ * only names of this shape (and the bare hex names earlier versions used), so nothing else in the folder is touched.
+ */
+const TEMP_NAME = /^(upl-)?[0-9a-f]{32}(\.part)?(\.json)?$/;
+/** How often a rename into place is tried while concurrent deletes keep pruning its folder. */
+const PLACE_ATTEMPTS = 10;
 /** Most filesystems refuse a file name longer than 255 bytes. */
 const MAX_SEGMENT_BYTES = 255;
 /** A metadata sidecar is small by construction; this bounds what one upload may attach. */
@@ -28,8 +47,6 @@ export interface FileMeta {
 export interface WriteOptions {
   /** Refuse with `TOO_LARGE` as soon as more bytes than this arrive. */
   maxBytes?: number | undefined;
-  /** The length the caller declared: more is `TOO_LARGE`, fewer is `INTEGRITY`. */
-  declaredSize?: number | undefined;
   /** Refuse with `INVALID_INPUT` when fewer bytes than this arrive. */
   minBytes?: number | undefined;
   signal?: AbortSignal | undefined;
@@ -113,8 +130,11 @@ export class DiskStore {
     return join(this.metaDir, hash.slice(0, 2), `${hash}.json`);
   }
 
+  /** Temporary files this process is writing now: `cleanup` leaves them, however old they look. */
+  private readonly writing = new Set<string>();
+
   private tmpPath(): string {
-    return join(this.tmpDir, randomBytes(16).toString('hex'));
+    return join(this.tmpDir, `upl-${randomBytes(16).toString('hex')}.part`);
   }
 
   /**
@@ -130,6 +150,7 @@ export class DiskStore {
     }
     const tmp = this.tmpPath();
     const metaTmp = `${tmp}.json`;
+    this.writing.add(tmp);
     const metaPath = this.metaPath(objectName);
     let metaPlaced = false;
     // The source may fail while we make folders, before the pipeline listens: keep that from crashing the process.
@@ -138,14 +159,10 @@ export class DiskStore {
     try {
       await mkdir(this.tmpDir, { recursive: true });
       if (source.errored) throw source.errored;
-      const limit = Math.min(
-        options.maxBytes ?? Number.POSITIVE_INFINITY,
-        options.declaredSize ?? Number.POSITIVE_INFINITY,
-      );
-      const counter = new ByteCounter(limit, this.provider);
+      // A declared size is held by the core's guard before the body gets here; a direct upload's cap is ours.
+      const counter = new ByteCounter(options.maxBytes, this.provider);
       const out = createWriteStream(tmp, { flags: 'wx', highWaterMark: WRITE_HIGH_WATER_MARK });
       await pipeline(source, counter, out, ...(options.signal ? [{ signal: options.signal }] : []));
-      assertDeclaredSize(counter.bytes, options.declaredSize, this.provider);
       if (options.minBytes !== undefined && counter.bytes < options.minBytes) {
         throw this.error(
           'INVALID_INPUT',
@@ -169,18 +186,51 @@ export class DiskStore {
       throw this.fsError(error, 'store the file');
     } finally {
       source.off('error', swallow);
+      this.writing.delete(tmp);
     }
   }
 
-  /** Renames into place, making the folder first; retries when a concurrent delete pruned the folder meanwhile. */
-  private async placeInto(from: string, to: string): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      await mkdir(dirname(to), { recursive: true });
+  /**
+   * Removes temporary files older than `olderThan` that no write in this process owns: what a killed process left.
+   * Only names the provider gives its temporary files are matched; objects and other programs' files are never read.
+   */
+  async cleanup(olderThan: Date): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.tmpDir);
+    } catch (error) {
+      if (code(error) === 'ENOENT') return 0;
+      throw this.fsError(error, 'list temporary files');
+    }
+    let removed = 0;
+    for (const name of names) {
+      const path = join(this.tmpDir, name);
+      const bytesPath = path.replace(/\.json$/, '');
+      if (!TEMP_NAME.test(name) || this.writing.has(bytesPath)) continue;
       try {
+        const stats = await lstat(path);
+        if (!stats.isFile() || stats.mtimeMs >= olderThan.getTime()) continue;
+        await rm(path);
+        removed++;
+      } catch (error) {
+        if (code(error) !== 'ENOENT') throw this.fsError(error, 'remove a temporary file');
+      }
+    }
+    return removed;
+  }
+
+  /**
+   * Renames into place, making the folder first. A concurrent delete may prune an emptied folder between any two
+   * steps (even inside a recursive mkdir), which shows as ENOENT: make the folders again and retry.
+   */
+  private async placeInto(from: string, to: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await mkdir(dirname(to), { recursive: true });
         await rename(from, to);
         return;
       } catch (error) {
-        if (code(error) !== 'ENOENT' || attempt >= 3) throw error;
+        if (code(error) !== 'ENOENT' || attempt >= PLACE_ATTEMPTS) throw error;
       }
     }
   }

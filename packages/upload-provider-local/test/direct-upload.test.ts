@@ -3,7 +3,16 @@ import { request } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DirectUpload } from 'upload-provider';
 import { localProvider } from '../src/index.js';
-import { filesUnder, type Harness, multipartBody, rawRequest, SECRET, sleep, startHarness } from './helpers.js';
+import {
+  filesUnder,
+  type Harness,
+  multipartBody,
+  rawRequest,
+  removeObjects,
+  SECRET,
+  sleep,
+  startHarness,
+} from './helpers.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -11,10 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 // Every case stores at most under its own key; afterwards the root must hold exactly what succeeded.
-afterEach(async () => {
-  for (const file of filesUnder(h.root))
-    if (!file.startsWith('.upload-provider-local')) await h.provider.delete({ key: file });
-});
+afterEach(() => removeObjects(h));
 
 /** Posts the credentials' fields (with overrides), then the file, as a browser's FormData does. */
 function post(du: DirectUpload, bytes: Uint8Array, type: string, override: Record<string, string> = {}) {
@@ -109,6 +115,14 @@ describe('direct uploads', () => {
     const res = await post(du, randomBytes(100), 'image/png');
     expect(res.status).toBe(201);
     expect((await h.provider.stat({ key: 'img/a.png' }))?.mime).toBe('image/png');
+  });
+
+  it('"*/*" admits a file of any type and stores its real type', async () => {
+    const du = await h.provider.createDirectUpload({ key: 'any.pdf', mime: '*/*', maxSize: 1000 });
+    expect(du.fields['Content-Type']).toBeUndefined();
+    const res = await post(du, Buffer.from('%PDF-1.7'), 'application/pdf');
+    expect(res.status).toBe(201);
+    expect((await h.provider.stat({ key: 'any.pdf' }))?.mime).toBe('application/pdf');
   });
 
   it('streams a multi-MiB file to disk byte for byte', async () => {

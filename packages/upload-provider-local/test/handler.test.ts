@@ -5,8 +5,10 @@ import { contentDisposition } from 'upload-provider';
 import { createLocalHandler, type LocalProvider, localProvider } from '../src/index.js';
 import { type Harness, rawRequest, SECRET, sleep, startHarness } from './helpers.js';
 
+/** The code and message of an answer in the error envelope (the code travels in `details`). */
 async function errorOf(res: Response): Promise<{ code: string; message: string }> {
-  return ((await res.json()) as { error: { code: string; message: string } }).error;
+  const { error } = (await res.json()) as { error: { message: string; details: { code: string } } };
+  return { code: error.details.code, message: error.message };
 }
 
 /** Changes one character of the signature, keeping it well-formed. */
@@ -159,7 +161,7 @@ describe('public mode', () => {
       const res = await rawRequest(h.origin, path);
       expect([400, 404]).toContain(res.status);
       expect(res.body.toString()).not.toContain('root:');
-      expect(JSON.parse(res.body.toString()).error.code).toMatch(/INVALID_INPUT|NOT_FOUND/);
+      expect(JSON.parse(res.body.toString()).error.details.code).toMatch(/INVALID_INPUT|NOT_FOUND/);
     }
   });
 

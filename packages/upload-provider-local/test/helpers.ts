@@ -97,6 +97,13 @@ export function filesUnder(dir: string): string[] {
   return out.sort();
 }
 
+/** Deletes every object a test stored, through the provider, leaving the provider's own folder as it is. */
+export async function removeObjects(h: Harness): Promise<void> {
+  for (const file of filesUnder(h.root)) {
+    if (!file.startsWith('.upload-provider-local')) await h.provider.delete({ key: file });
+  }
+}
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A multipart body built byte by byte, so tests control exactly what is sent. */

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { type Browser, type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
@@ -120,11 +121,16 @@ async function axeViolations(tab: Page): Promise<Array<{ id: string; impact: str
   });
 }
 
-/** Screenshots go into the package's docs, quantised to a palette so they stay small in git. */
+/**
+ * Screenshots are written for every run under the system's temp folder (the test's own output, never the source
+ * tree); with UPDATE_SCREENSHOTS=1 they replace the ones the README shows in docs/. Quantised to a palette so they stay
+ * small in git.
+ */
 async function screenshot(tab: Page, file: string): Promise<void> {
-  mkdirSync(DOCS, { recursive: true });
+  const dir = process.env.UPDATE_SCREENSHOTS ? DOCS : join(tmpdir(), 'upload-server-media-screenshots');
+  mkdirSync(dir, { recursive: true });
   const raw = await tab.screenshot();
-  await sharp(raw).png({ palette: true, quality: 90, compressionLevel: 9 }).toFile(join(DOCS, file));
+  await sharp(raw).png({ palette: true, quality: 90, compressionLevel: 9 }).toFile(join(dir, file));
 }
 
 const card = (tab: Page, name: string) =>

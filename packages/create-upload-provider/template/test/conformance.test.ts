@@ -1,0 +1,4 @@
+import { describeProviderConformance } from 'upload-provider-conformance/node-test';
+import { conformance } from '../src/conformance.js';
+
+describeProviderConformance(conformance());
