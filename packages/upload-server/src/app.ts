@@ -136,7 +136,7 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
     await provider.close?.();
     throw error;
   }
-  const ctx: Omit<UploadsContext, 'resumable'> & Partial<Pick<UploadsContext, 'resumable'>> = {
+  const base = {
     config,
     provider,
     db: database.db,
@@ -147,10 +147,10 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
     log: app.log,
     publicUrl,
   };
-  ctx.resumable = createResumable(ctx as UploadsContext);
-  app.decorate('uploads', ctx as UploadsContext);
+  const ctx: UploadsContext = { ...base, resumable: createResumable(base) };
+  app.decorate('uploads', ctx);
 
-  startSweeps(app, app.uploads);
+  startSweeps(app, ctx);
   app.addHook('onClose', async () => {
     await app.uploads.resumable.close();
     await provider.close?.();

@@ -1,14 +1,26 @@
 import { createReadStream } from 'node:fs';
 import type { Upload } from '@tus/server';
 import { ERRORS } from '@tus/server';
-import type { UploadsContext } from '../context.js';
+import type { FastifyBaseLogger } from 'fastify';
+import type { UploadProvider } from 'upload-provider';
+import type { UploadServerConfig } from '../config/schema.js';
 import { HttpError } from '../errors.js';
 import { toFileEntity } from '../files/entity.js';
-import type { StagedFile } from '../uploads/index.js';
+import type { Repository } from '../store/repository.js';
+import type { StagedFile, Uploads } from '../uploads/index.js';
 import type { ResumableStore } from './datastore.js';
 import { sessionOf } from './datastore.js';
 import { readMetadata } from './metadata.js';
 import { nativeSessions, type tempFileSessions } from './sessions.js';
+
+/** What resumable uploads need of the server (the app's context has it all). */
+export interface ResumableDeps {
+  config: UploadServerConfig;
+  provider: UploadProvider;
+  repo: Repository;
+  uploads: Uploads;
+  log: FastifyBaseLogger;
+}
 
 /** What the last request of an upload answers: 200 with the file entities, as `POST /api/upload` gives them. */
 export interface FinishAnswer {
@@ -23,7 +35,7 @@ export interface FinishAnswer {
  * step fails, the session, whatever was stored and the upload itself are removed, and the error is the answer.
  */
 export function createFinish(
-  ctx: UploadsContext,
+  ctx: ResumableDeps,
   store: ResumableStore,
   temp: ReturnType<typeof tempFileSessions> | null,
 ): (upload: Upload) => Promise<FinishAnswer> {

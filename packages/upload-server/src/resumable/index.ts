@@ -1,10 +1,13 @@
 import { type Locker, Server } from '@tus/server';
-import type { UploadsContext } from '../context.js';
 import { toEnvelope } from '../errors.js';
 import { isPostgresUrl } from '../store/db.js';
+
 import { ResumableStore } from './datastore.js';
 import { expireResumableUploads } from './expire.js';
-import { createFinish } from './finish.js';
+import { createFinish, type ResumableDeps } from './finish.js';
+
+export type { ResumableDeps } from './finish.js';
+
 import { createMemoryLocker, createPostgresLocker } from './locker.js';
 import { readMetadata } from './metadata.js';
 import { nativeSessions, resumableOf, type Sessions, tempFileSessions, tempSessionsDir } from './sessions.js';
@@ -25,7 +28,7 @@ export interface Resumable {
  * (`capabilities.resumable`), else over temp files (the generic path). State in the database, locks in PostgreSQL
  * when the database is PostgreSQL (a fleet of servers), in memory on SQLite (one process).
  */
-export function createResumable(ctx: UploadsContext): Resumable {
+export function createResumable(ctx: ResumableDeps): Resumable {
   const { config, provider, repo, log } = ctx;
   const temp = tempFileSessions(tempSessionsDir(config.tempDir));
   const native = resumableOf(provider) ? nativeSessions(provider) : null;
