@@ -7,47 +7,18 @@
 // size is checked. Goal (issue 12): tus at 50 MiB chunks >= 0.8x the POST; RSS growth under 32 MiB.
 // Run: pnpm exec turbo run build --filter=upload-server..., then pnpm --filter upload-provider-bench bench:tus
 // Options (environment): BENCH_TUS_MIB (default 200), BENCH_TUS_ROUNDS (default 3).
-import { spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { printTable } from './measure.mjs';
+import { rss, runAsServerChild, startServerChild } from './server-child.mjs';
 import { serverRequire } from './server-modules.mjs';
 
 const MiB = 1024 * 1024;
-const server = new URL('../packages/upload-server/', import.meta.url);
-
-if (process.argv[2] === '--server') {
-  const dir = process.argv[3];
-  const { buildApp } = await import(new URL('dist/app.js', server).href);
-  const { parseConfig } = await import(new URL('dist/config/load.js', server).href);
-  const config = parseConfig({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir: dir,
-    logLevel: 'silent',
-    sizeLimit: 4096 * MiB,
-    tempDir: join(dir, 'tmp'),
-    database: { url: join(dir, 'bench.db') },
-    provider: { name: 'local', options: { root: join(dir, 'uploads') } },
-  });
-  const app = await buildApp(config, { logger: false, cwd: fileURLToPath(server), publicUrl: 'http://127.0.0.1:0' });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  process.stdout.write(`${app.server.address().port}\n`);
-  process.stdin.resume();
-  process.stdin.on('end', () => app.close().then(() => process.exit(0)));
-} else {
-  await main();
-}
-
-async function rss(pid) {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) * 1024;
-}
+if (!(await runAsServerChild((dir) => ({ sizeLimit: 4096 * MiB, tempDir: join(dir, 'tmp') })))) await main();
 
 /** Runs `work` while sampling the server's RSS; returns its seconds, peak RSS and result. */
 async function measured(pid, work) {
@@ -113,15 +84,9 @@ async function main() {
   const bytes = Buffer.alloc(size);
   randomFillSync(bytes);
   bytes[0] = 0;
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--server', join(dir, 'server')], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = await startServerChild(import.meta.url, join(dir, 'server'));
   try {
-    const port = await new Promise((resolve, reject) => {
-      child.stdout.once('data', (data) => resolve(Number(String(data).trim())));
-      child.once('exit', (code) => reject(new Error(`the server exited with ${code}`)));
-    });
-    const url = `http://127.0.0.1:${port}`;
+    const { url } = child;
     // Warm-up: JIT, pools, the first SQLite pages, on both paths.
     await post(url, bytes);
     await tus(url, bytes.subarray(0, 8 * MiB), 5 * MiB);
@@ -157,8 +122,7 @@ async function main() {
       }),
     ]);
   } finally {
-    child.stdin.end();
-    await new Promise((resolve) => child.once('exit', resolve));
+    await child.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -2,21 +2,16 @@
 // another origin through the server's tus endpoint, with a token (so CORS preflights carry Authorization), in 1 MiB
 // chunks; the final response carries the file entity, and the stored bytes are the page's.
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_FLAGS, chromiumAvailable } from './helpers/chromium.js';
+import { chromiumAvailable, launchChromium } from './helpers/chromium.js';
+import { startPageServer } from './helpers/page.js';
 import { startServer } from './helpers/server.js';
 
 const TOKEN = 'browser-tus-token-0123456789';
 
-async function startPage(): Promise<{ url: string; server: Server }> {
+async function startPage() {
   const bundle = await build({
     entryPoints: [join(__dirname, 'browser', 'tus', 'uppy-page.js')],
     bundle: true,
@@ -25,20 +20,13 @@ async function startPage(): Promise<{ url: string; server: Server }> {
     platform: 'browser',
     target: 'chrome120',
   });
-  const script = bundle.outputFiles[0]!.text;
-  const html = '<!doctype html><meta charset="utf-8"><title>tus</title><script src="/uppy.js"></script>';
-  const server = createServer((req, res) => {
-    if (req.url === '/uppy.js') {
-      res.setHeader('content-type', 'text/javascript; charset=utf-8');
-      res.end(script);
-      return;
-    }
-    res.setHeader('content-type', 'text/html; charset=utf-8');
-    res.end(html);
+  return startPageServer({
+    '/': {
+      type: 'text/html; charset=utf-8',
+      body: '<!doctype html><meta charset="utf-8"><title>tus</title><script src="/uppy.js"></script>',
+    },
+    '/uppy.js': { type: 'text/javascript; charset=utf-8', body: bundle.outputFiles[0]!.text },
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
 interface PageResult {
@@ -56,12 +44,8 @@ if (chromiumAvailable('the Uppy tus test')) {
       const api = await startServer({
         config: { corsOrigins: [page.url], tokens: [{ name: 'browser', token: TOKEN }] },
       });
-      const profile = mkdtempSync(join(tmpdir(), 'upload-server-chromium-'));
-      const context = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: CHROMIUM_FLAGS,
-      });
+      const browser = await launchChromium();
+      const { context } = browser;
       try {
         const tab = await context.newPage();
         const logs: string[] = [];
@@ -95,10 +79,8 @@ if (chromiumAvailable('the Uppy tus test')) {
         expect(stored.length).toBe(size);
         expect(createHash('sha256').update(stored).digest('hex')).toBe(result.sent);
       } finally {
-        await context.close();
-        rmSync(profile, { recursive: true, force: true });
-        page.server.closeAllConnections();
-        page.server.close();
+        await browser.close();
+        page.close();
         await api.close();
       }
     });
