@@ -5,80 +5,19 @@
 //   - upload throughput vs. a plain fs stream copy of the same file on the same disk.
 // s3rver runs in a child process, so its own memory is not counted. Run: pnpm --filter upload-provider-bench bench:s3
 // Options (environment): BENCH_S3_MIB (default 300), BENCH_S3_PART_MIB (default 8), BENCH_S3_QUEUE (default 4).
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { idleRss, measure } from './support/memory.mjs';
+import { startS3rver } from './support/s3rver.mjs';
 
 const MiB = 1024 * 1024;
 const BUCKET = 'bench';
 
-if (process.argv[2] === '--emulator') {
-  // Child: s3rver on a random loopback port; prints the port on stdout.
-  const { default: S3rver } = await import('s3rver');
-  const server = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory: process.argv[3],
-    configureBuckets: [{ name: BUCKET }],
-  });
-  const { port } = await server.run();
-  process.stdout.write(`${port}\n`);
-  process.stdin.resume();
-  process.stdin.on('end', () => server.close().then(() => process.exit(0)));
-} else {
-  await main();
-}
-
-async function startEmulator(directory) {
-  // s3rver's continuation tokens use DES, which Node 17+ only offers with the legacy OpenSSL provider.
-  const child = spawn(
-    process.execPath,
-    ['--openssl-legacy-provider', new URL(import.meta.url).pathname, '--emulator', directory],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
-  );
-  const port = await new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`s3rver exited with ${code}`)));
-    child.stdout.once('data', (d) => resolve(Number(String(d).trim())));
-  });
-  return { endpoint: `http://127.0.0.1:${port}`, stop: () => child.stdin.end() };
-}
-
-/** Samples RSS every 5 ms while `fn` runs; returns its result, the peak and the time it took. */
-async function measure(fn) {
-  let peak = process.memoryUsage.rss();
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss());
-  }, 5);
-  const started = process.hrtime.bigint();
-  try {
-    const result = await fn();
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    peak = Math.max(peak, process.memoryUsage.rss());
-    return { result, peak, seconds };
-  } finally {
-    clearInterval(timer);
-  }
-}
-
-async function idleRss() {
-  // A few samples after the heap settles; the smallest is the idle footprint.
-  const samples = [];
-  for (let i = 0; i < 20; i++) {
-    globalThis.gc?.();
-    await sleep(10);
-    samples.push(process.memoryUsage.rss());
-  }
-  return Math.min(...samples);
-}
+await main();
 
 async function writeRandomFile(path, bytes) {
   const hash = createHash('sha256');
@@ -109,7 +48,7 @@ async function main() {
   const queueSize = Number(process.env.BENCH_S3_QUEUE ?? 4);
   const bytes = sizeMiB * MiB;
   const work = await mkdtemp(join(tmpdir(), 'bench-s3-'));
-  const emulator = await startEmulator(join(work, 's3rver'));
+  const emulator = await startS3rver(join(work, 's3rver'), [BUCKET]);
   try {
     const source = join(work, 'source.bin');
     const expected = await writeRandomFile(source, bytes);

@@ -18,6 +18,8 @@ const packages = [
   'upload-provider-aws-s3',
   'upload-provider-gcs',
   'upload-provider-cloudinary',
+  'upload-provider-strapi',
+  'upload-provider-mirror',
 ];
 const work = mkdtempSync(join(tmpdir(), 'pack-check-'));
 const run = (cmd, args, cwd) =>
@@ -60,6 +62,26 @@ const gcs = await loadProvider('gcs', { bucket: 'my-bucket', projectId: 'my-proj
 assert.equal(gcs.name, 'gcs');
 const cld = await loadProvider('cloudinary', { cloudName: 'c', apiKey: 'k', apiSecret: 's' });
 assert.equal(cld.name, 'cloudinary');
+// The Strapi bridge both ways: a Strapi provider module run as ours, and ours required by CommonJS as Strapi does.
+const { writeFileSync } = await import('node:fs');
+writeFileSync('./strapi-memory.cjs', 'const m = new Map(); module.exports = { init: () => ({ async uploadStream(f) { const c = []; for await (const x of f.stream) c.push(x); m.set(f.hash, Buffer.concat(c)); f.url = "https://cdn.example/" + f.hash + f.ext; }, async delete(f) { m.delete(f.hash); } }) };');
+const bridge = await loadProvider('strapi', { provider: './strapi-memory.cjs' });
+assert.equal(bridge.name, 'strapi');
+const bridged = await bridge.upload({ key: 'a.txt', body: Buffer.from('hi'), mime: 'text/plain', name: 'a.txt' });
+assert.ok(bridged.url.startsWith('https://cdn.example/a_') && bridged.url.endsWith('.txt'), bridged.url);
+await bridge.close();
+const { createRequire } = await import('node:module');
+const strapiModule = createRequire(import.meta.url)('upload-provider-strapi/strapi');
+const inStrapi = strapiModule.init({ provider: 'local', options: { root: './strapi-uploads', baseUrl: '/uploads' } });
+assert.deepEqual(Object.keys(inStrapi).sort(), ['checkFileSize', 'delete', 'getSignedUrl', 'isPrivate', 'upload', 'uploadStream']);
+assert.equal(await inStrapi.isPrivate(), false);
+// The mirror loads its named providers with require (of ES modules) from the application's folder.
+const mirror = await loadProvider('mirror', {
+  primary: { name: 'local', options: { root: './m1', baseUrl: 'http://127.0.0.1:1/a' } },
+  mirrors: [{ name: 'local', options: { root: './m2', baseUrl: 'http://127.0.0.1:1/b' } }],
+});
+await mirror.upload({ key: 'm.txt', body: Buffer.from('both'), mime: 'text/plain', name: 'm.txt' });
+assert.equal((await import('node:fs')).readFileSync('./m2/m.txt', 'utf8'), 'both');
 console.log('pack-check: ${packages.join(', ')} install from their tarballs into an empty project and work there');
 `,
   );

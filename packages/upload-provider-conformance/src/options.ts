@@ -64,7 +64,7 @@ export interface ConformanceOptions<P extends UploadProvider = UploadProvider> {
   options?: unknown;
   /** Options the factory must refuse with `INVALID_OPTIONS`, naming each of `mentions`. */
   invalidOptions?: InvalidOptionsCase[];
-  /** Used to GET URLs and POST direct uploads. Default `globalThis.fetch`. */
+  /** Used to GET URLs and POST direct uploads. Default `globalThis.fetch`. A GET or HEAD whose reused connection the server closed as it went out is retried once. */
   fetch?: typeof fetch;
   enforces?: Enforcement;
   /** With `enforces.signedUrls: false`: checks a signed URL's signature and expiry with your own code. */

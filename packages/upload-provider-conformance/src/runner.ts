@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Capabilities, isProviderError, type UploadProvider } from 'upload-provider';
 import { type Plan, planCases } from './cases/index.js';
+import { retryingFetch } from './fetch.js';
 import type { CaseContext, ConformanceCase, ConformanceOptions } from './options.js';
 
 export interface CaseResult {
@@ -95,7 +96,7 @@ export async function runCase<P extends UploadProvider>(
   const ctx: CaseContext<P> = {
     provider,
     options,
-    fetch: options.fetch ?? globalThis.fetch,
+    fetch: retryingFetch(options.fetch ?? globalThis.fetch),
     key: (name = 'file.bin') => `${prefix}/${run}-${++n}/${name}`,
     track: (key, providerMetadata) => {
       tracked.push({ key, providerMetadata: providerMetadata ?? null });

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { constants, createWriteStream, type Stats } from 'node:fs';
+import { constants, createWriteStream, type Stats, type WriteStream } from 'node:fs';
 import {
   type FileHandle,
   lstat,
@@ -156,12 +156,13 @@ export class DiskStore {
     // The source may fail while we make folders, before the pipeline listens: keep that from crashing the process.
     const swallow = () => undefined;
     source.on('error', swallow);
+    let out: WriteStream | undefined;
     try {
       await mkdir(this.tmpDir, { recursive: true });
       if (source.errored) throw source.errored;
       // A declared size is held by the core's guard before the body gets here; a direct upload's cap is ours.
       const counter = new ByteCounter(options.maxBytes, this.provider);
-      const out = createWriteStream(tmp, { flags: 'wx', highWaterMark: WRITE_HIGH_WATER_MARK });
+      out = createWriteStream(tmp, { flags: 'wx', highWaterMark: WRITE_HIGH_WATER_MARK });
       await pipeline(source, counter, out, ...(options.signal ? [{ signal: options.signal }] : []));
       if (options.minBytes !== undefined && counter.bytes < options.minBytes) {
         throw this.error(
@@ -180,6 +181,9 @@ export class DiskStore {
       return await stat(target);
     } catch (error) {
       source.destroy();
+      // A write stream destroyed before its file is open still creates the file: wait for it to close, then remove.
+      const stream = out;
+      if (stream && !stream.closed) await new Promise<void>((resolve) => stream.once('close', () => resolve()));
       await rm(tmp, { force: true }).catch(() => undefined);
       await rm(metaTmp, { force: true }).catch(() => undefined);
       if (metaPlaced) await rm(metaPath, { force: true }).catch(() => undefined);
@@ -221,7 +225,7 @@ export class DiskStore {
 
   /**
    * Renames into place, making the folder first. A concurrent delete may prune an emptied folder between any two
-   * steps (even inside a recursive mkdir), which shows as ENOENT: make the folders again and retry.
+   * steps (even inside a recursive mkdir), which shows as ENOENT or ENOTDIR: make the folders again and retry.
    */
   private async placeInto(from: string, to: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
@@ -230,7 +234,9 @@ export class DiskStore {
         await rename(from, to);
         return;
       } catch (error) {
-        if (code(error) !== 'ENOENT' || attempt >= PLACE_ATTEMPTS) throw error;
+        // A recursive mkdir that meets a folder being pruned can answer ENOTDIR (its check of the existing folder
+        // finds it gone); a real clash with a file answers ENOTDIR every time and still fails after the last attempt.
+        if (!['ENOENT', 'ENOTDIR'].includes(code(error) ?? '') || attempt >= PLACE_ATTEMPTS) throw error;
       }
     }
   }

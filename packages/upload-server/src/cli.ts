@@ -6,6 +6,7 @@ import { isProviderError } from 'upload-provider';
 import { buildApp, StartupError } from './app.js';
 import { generateToken, hashToken } from './auth/tokens.js';
 import { ConfigError, loadConfig } from './config/load.js';
+import { MIGRATE_USAGE, migrate, parseMigrateArgs, UsageError } from './migrate/command.js';
 import { openDatabase } from './store/db.js';
 import { createRepository } from './store/repository.js';
 
@@ -14,6 +15,7 @@ const HELP = `upload-server: Strapi-compatible upload API over any upload-provid
 Usage:
   upload-server start [--config FILE] [--port N] [--host H]
   upload-server token create --name NAME [--access read-only|full-access] [--config FILE]
+  ${MIGRATE_USAGE}
   upload-server --help | --version
 
 Configuration: upload.config.{ts,mts,js,mjs,json} in the working directory (or --config / UPLOAD_CONFIG),
@@ -147,6 +149,31 @@ async function tokenCreate(args: string[]): Promise<void> {
   }
 }
 
+async function migrateCommand(args: string[]): Promise<void> {
+  let options: ReturnType<typeof parseMigrateArgs>;
+  try {
+    options = parseMigrateArgs(args);
+  } catch (error) {
+    if (error instanceof UsageError) fail(error.message, 64);
+    throw error;
+  }
+  const { config } = await loadOrExit(options.config, {});
+  const stop = new AbortController();
+  // The first Ctrl-C lets the copies in flight finish and be recorded; a second one exits at once.
+  process.on('SIGINT', () => {
+    if (stop.signal.aborted) process.exit(130);
+    process.stderr.write('\nStopping after the copies in flight (Ctrl-C again to quit now)…\n');
+    stop.abort();
+  });
+  const code = await migrate(options, config, {
+    out: process.stdout,
+    err: process.stderr,
+    stop: stop.signal,
+    cwd: process.cwd(),
+  });
+  process.exit(code);
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, sub, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
@@ -159,6 +186,7 @@ async function main(argv: string[]): Promise<void> {
   }
   if (command === 'start') return start(sub === undefined ? [] : [sub, ...rest]);
   if (command === 'token' && sub === 'create') return tokenCreate(rest);
+  if (command === 'migrate') return migrateCommand(sub === undefined ? [] : [sub, ...rest]);
   fail(`Unknown command "${argv.join(' ')}".\n\n${HELP}`, 64);
 }
 

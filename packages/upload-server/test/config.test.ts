@@ -121,6 +121,14 @@ describe('loadConfig', () => {
     expect(error.message).toMatch(/allowedTypes\.0 .*must be a MIME type/);
   });
 
+  test('orphanGraceMs: an hour by default, UPLOAD_ORPHAN_GRACE_MS sets it, 0 is allowed, a negative one is named', async () => {
+    expect((await loadConfig({ cwd, env: {} })).config.orphanGraceMs).toBe(60 * 60 * 1000);
+    expect((await loadConfig({ cwd, env: { UPLOAD_ORPHAN_GRACE_MS: '0' } })).config.orphanGraceMs).toBe(0);
+    expect((await loadConfig({ cwd, env: { UPLOAD_ORPHAN_GRACE_MS: '300000' } })).config.orphanGraceMs).toBe(300_000);
+    const error = await problems(loadConfig({ cwd, env: { UPLOAD_ORPHAN_GRACE_MS: '-5' } }));
+    expect(error.message).toMatch(/orphanGraceMs \[UPLOAD_ORPHAN_GRACE_MS\]/);
+  });
+
   test('a from-url allow-list entry that is neither a host nor an address range is named', async () => {
     writeFileSync(
       join(cwd, 'upload.config.json'),

@@ -190,7 +190,13 @@ describe.each(postgresOnly)('several processes [%s]', () => {
       const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(
         opened[0]!.db,
       );
-      expect(rows.map((r) => r.name)).toEqual(['0001_initial', '0002_sort_indexes', '0004_tus_uploads']);
+      expect(rows.map((r) => r.name)).toEqual([
+        '0001_initial',
+        '0002_sort_indexes',
+        '0003_upload_journal',
+        '0004_object_migrations',
+        '0005_tus_uploads',
+      ]);
       // A second fresh schema in the same database is migrated too: the first one's tables do not fool it.
       const other = freshSchema();
       const second = await openDatabase({ url: PG_TEST_URL, schema: other, dataDir: dir, poolSize: 1 });

@@ -31,9 +31,19 @@ interface TestEvent {
 }
 
 function messageOf(error: { message?: string; cause?: unknown } | undefined): string {
-  const cause = error?.cause as { message?: string } | string | undefined;
-  const text = typeof cause === 'string' ? cause : (cause?.message ?? error?.message ?? 'failed');
-  return text.trim();
+  // node:test wraps the case's error as `cause`; its own causes (a socket error under "fetch failed") say why.
+  const parts: string[] = [];
+  let current: unknown = error?.cause ?? error;
+  for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+    if (typeof current === 'string') {
+      parts.push(current);
+      break;
+    }
+    const { message, code, cause } = current as { message?: string; code?: string; cause?: unknown };
+    if (message) parts.push(code && !message.includes(code) ? `${message} (${code})` : message);
+    current = cause;
+  }
+  return (parts.join(': ') || 'failed').trim();
 }
 
 /** Collects events as node:test reports them: a `test:start` names its level, results follow their children. */

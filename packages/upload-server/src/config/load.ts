@@ -70,6 +70,7 @@ export const ENV_VARS: Array<{ name: string; path: string[]; parse: (v: string) 
   { name: 'UPLOAD_PUBLIC_SECRET_LINKS', path: ['publicSecretLinks'], parse: parseBool },
   { name: 'UPLOAD_IMAGE_FORMATS', path: ['images', 'formats'], parse: parseBool },
   { name: 'UPLOAD_SIGNED_URL_EXPIRES_IN', path: ['signedUrlExpiresIn'], parse: parseIntOrRaw },
+  { name: 'UPLOAD_ORPHAN_GRACE_MS', path: ['orphanGraceMs'], parse: parseIntOrRaw },
   { name: 'UPLOAD_CORS_ORIGINS', path: ['corsOrigins'], parse: (v) => (v.trim() === '*' ? '*' : parseList(v)) },
   { name: 'LOG_LEVEL', path: ['logLevel'], parse: (v) => v },
 ];

@@ -159,6 +159,15 @@ export const configSchema = z
     trustProxy: z.boolean().default(false),
     /** Let in-flight requests finish for at most this long on shutdown, in milliseconds. */
     shutdownTimeoutMs: z.number().int().positive().default(30_000),
+    /**
+     * How long an object that no row references, or a temporary file, may stay before the sweep takes it for one a
+     * killed process left behind, in milliseconds. 0 sweeps at once (one server, private tempDir).
+     */
+    orphanGraceMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(60 * 60_000),
   })
   .strict();
 

@@ -10,6 +10,7 @@ import {
   type UploadProvider,
 } from 'upload-provider';
 import { type FormatEntity, roundKb } from '../files/model.js';
+import { pauseForTest } from '../uploads/test-pause.js';
 import { Semaphore } from './semaphore.js';
 
 export type { FormatEntity };
@@ -240,6 +241,7 @@ export function createImageProcessor(options: ImageProcessorOptions = {}): Image
           input.signal ? { signal: input.signal } : {},
         );
         uploaded.push({ name: format.name, ref: { key, providerMetadata: stored.providerMetadata ?? null } });
+        await pauseForTest('during-formats');
         formats[format.name] = {
           name: `${format.name}_${input.name}`,
           hash: `${format.name}_${input.hash}`,

@@ -57,6 +57,8 @@ export function createFinish(
     let staged: StagedFile;
     try {
       if (kind === 'native') {
+        // Pending from before the object exists: a process killed before the commit leaves it to the orphan sweep.
+        await repo.journal.record([{ key: row.object_key }]);
         const stored = await nativeSessions(ctx.provider).complete(row.object_key, state, size);
         staged = await uploads.adopt({
           key: stored.key,

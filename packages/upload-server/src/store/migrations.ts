@@ -107,7 +107,66 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         }
       },
     },
-    '0004_tus_uploads': {
+    '0003_upload_journal': {
+      // The write-ahead journal: a key is pending from before its object is stored until a row owns it or it is
+      // removed; the sweep deletes pending objects no row references. See store/journal.ts.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('upload_journal')
+          .addColumn('object_key', 'text', (c) => c.primaryKey())
+          // The key the file's row will have: the object's own, or the original's for an image format.
+          .addColumn('file_key', 'text', (c) => c.notNull())
+          .addColumn('format', 'text')
+          .addColumn('provider_metadata', 'text')
+          .addColumn('touched_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('upload_journal_touched_at_idx')
+          .on('upload_journal')
+          .column('touched_at')
+          .execute();
+        // The sweep asks "does a row own this key?" once per pending object.
+        await db.schema.createIndex('files_object_key_idx').on('files').column('object_key').execute();
+        // One sweeper at a time on SQLite (PostgreSQL uses an advisory lock instead): a lease row.
+        await db.schema
+          .createTable('sweep_leases')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('holder', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('sweep_leases').execute();
+        await db.schema.dropIndex('files_object_key_idx').execute();
+        await db.schema.dropTable('upload_journal').execute();
+      },
+    },
+    '0004_object_migrations': {
+      // `upload-server migrate`: one row per object copied (or being copied) to a target provider, so a run that
+      // stops is resumed without writing any object twice.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('object_migrations')
+          .addColumn('target', 'text', (c) => c.notNull())
+          .addColumn('object_key', 'text', (c) => c.notNull())
+          .addColumn('file_id', 'integer', (c) => c.notNull())
+          .addColumn('format', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('size', 'bigint', (c) => c.notNull())
+          .addColumn('sha256', 'text')
+          .addColumn('stored_key', 'text')
+          .addColumn('stored_metadata', 'text')
+          .addColumn('error', 'text')
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('object_migrations_pk', ['target', 'object_key'])
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('object_migrations').execute();
+      },
+    },
+    '0005_tus_uploads': {
       // Resumable uploads (tus): the offset, length and the storage session live here, so any server resumes them.
       async up(db: Kysely<unknown>) {
         await db.schema

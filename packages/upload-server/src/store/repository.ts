@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { FILE_QUERY_COLUMNS, type ListQuery, type PaginationMeta, runListQuery } from '../query/index.js';
 import { createDirectUploadStore, type DirectUploadStore } from './direct-uploads.js';
+import { createJournal, type Journal } from './journal.js';
 import type { ApiTokenRow, Database, Dialect, FileLinkRow, FileRow, FileRowUpdate, NewFileRow } from './schema.js';
 import { createTusUploadStore, type TusUploadStore } from './tus-uploads.js';
 
@@ -32,8 +33,12 @@ export interface Repository {
    */
   listFiles(query: ListQuery, paging: ListPaging): Promise<{ rows: FileRow[]; pagination: PaginationMeta }>;
   linksOf(fileIds: number[]): Promise<Map<number, FileLinkRow[]>>;
+  /** Up to `limit` rows stored by `provider` with ids above `afterId`, in id order: a whole-table pass a page at a time. */
+  filesOfProvider(provider: string, afterId: number, limit: number): Promise<FileRow[]>;
   /** Direct uploads: credentials handed out and their outcome. */
   readonly directUploads: DirectUploadStore;
+  /** The write-ahead journal: objects that may be in the storage before (or after) a row owns them. */
+  readonly journal: Journal;
   /** Resumable (tus) uploads: offset, length and storage session of each. */
   readonly tusUploads: TusUploadStore;
   createToken(row: { name: string; tokenHash: string; access: ApiTokenRow['access'] }): Promise<ApiTokenRow>;
@@ -47,7 +52,12 @@ export function nowIso(): string {
   return new Date().toISOString();
 }
 
-export function createRepository(db: Kysely<Database> | Transaction<Database>, dialect: Dialect): Repository {
+/** `held`: the journal keys this process holds, shared by the repositories of its transactions. */
+export function createRepository(
+  db: Kysely<Database> | Transaction<Database>,
+  dialect: Dialect,
+  held: Set<string> = new Set(),
+): Repository {
   const addLinks = async (
     tx: Kysely<Database>,
     fileId: number,
@@ -110,6 +120,15 @@ export function createRepository(db: Kysely<Database> | Transaction<Database>, d
       });
       return { rows: result.rows as unknown as FileRow[], pagination: result.pagination };
     },
+    filesOfProvider: (provider, afterId, limit) =>
+      db
+        .selectFrom('files')
+        .selectAll()
+        .where('provider', '=', provider)
+        .where('id', '>', afterId)
+        .orderBy('id')
+        .limit(limit)
+        .execute(),
     linksOf: async (fileIds) => {
       const map = new Map<number, FileLinkRow[]>();
       if (fileIds.length === 0) return map;
@@ -128,6 +147,7 @@ export function createRepository(db: Kysely<Database> | Transaction<Database>, d
       return map;
     },
     directUploads: createDirectUploadStore(db),
+    journal: createJournal(db, held),
     tusUploads: createTusUploadStore(db),
     createToken: ({ name, tokenHash, access }) =>
       db
@@ -147,7 +167,7 @@ export function createRepository(db: Kysely<Database> | Transaction<Database>, d
     touchToken: async (id, at) => {
       await db.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute();
     },
-    transaction: (fn) => inTransaction((tx) => fn(createRepository(tx, dialect))),
+    transaction: (fn) => inTransaction((tx) => fn(createRepository(tx, dialect, held))),
   };
   return repo;
 }

@@ -86,11 +86,32 @@ export interface ApiTokensTable {
   last_used_at: string | null;
 }
 
+/** The write-ahead journal: objects that may be in the storage without a row yet (see store/journal.ts). */
+export interface UploadJournalTable {
+  object_key: string;
+  /** The `object_key` of the row that will own it: the same key, or the original's for an image format. */
+  file_key: string;
+  /** The format's name (`thumbnail`, `small`…), or null for the original. */
+  format: string | null;
+  provider_metadata: string | null;
+  /** When the process that stored it last vouched for it (ISO-8601 UTC); the sweep waits a grace period after. */
+  touched_at: string;
+}
+
+/** Who sweeps, on SQLite: one lease row per job, taken when expired. */
+export interface SweepLeasesTable {
+  name: string;
+  holder: string;
+  expires_at: string;
+}
+
 export interface Database {
   files: FilesTable;
   file_links: FileLinksTable;
   direct_uploads: DirectUploadsTable;
   api_tokens: ApiTokensTable;
+  upload_journal: UploadJournalTable;
+  sweep_leases: SweepLeasesTable;
   tus_uploads: TusUploadsTable;
 }
 

@@ -4,8 +4,8 @@ import type { ReadableStream } from 'node:stream/web';
 import { ByteCounter, type StoredRef, type UploadProvider } from 'upload-provider';
 import { HttpError } from '../errors.js';
 import { isRaster } from '../images/index.js';
-import { removeQuietly } from './commit.js';
 import { inspect, isTooLarge, tooLarge } from './inspect.js';
+import { compensator, pendingFormats } from './pending.js';
 import { type ImageFacts, makeFormats, NO_IMAGE, probeImage, type Spooled, spool } from './spool.js';
 import { folderOf, newSecret } from './stage.js';
 import type { AdoptInput, StagedFile, UploadsDeps } from './types.js';
@@ -26,14 +26,15 @@ export async function readObject(provider: UploadProvider, ref: StoredRef, size?
  * removed, and the object too unless `keepOnFailure`.
  */
 export function createAdopt(deps: UploadsDeps): (input: AdoptInput) => Promise<StagedFile> {
-  const { config, provider, images } = deps;
+  const { config, provider, images, repo } = deps;
   const limit = config.sizeLimit;
-  const remove = removeQuietly(deps);
+  const compensate = compensator(deps);
 
   return async (input) => {
     const { signal } = input;
     const ref: StoredRef = { key: input.key, providerMetadata: input.providerMetadata ?? null };
     const formats: StoredRef[] = [];
+    const pending: string[] = [];
     let spooled: Spooled | undefined;
     let source: Readable | undefined;
     const counter = new ByteCounter(limit);
@@ -48,7 +49,15 @@ export function createAdopt(deps: UploadsDeps): (input: AdoptInput) => Promise<S
       const hash = dot > 0 ? base.slice(0, dot) : base || file.slug;
       let image: ImageFacts = NO_IMAGE;
       let bytes = input.size;
-      if (images && isRaster(mime)) {
+      const raster = images !== null && isRaster(mime);
+      // The object is pending from here until a row owns it, unless the caller keeps it (and journals it itself).
+      const entries = [
+        ...(input.keepOnFailure ? [] : [{ key: input.key, providerMetadata: ref.providerMetadata ?? null }]),
+        ...(raster ? pendingFormats(config.images, input.key) : []),
+      ];
+      await repo.journal.record(entries);
+      pending.push(...entries.map((e) => e.key));
+      if (raster) {
         spooled = await spool(file.stream, counter, { tempDir: config.tempDir, signal });
         bytes = spooled.bytes;
         image = await probeImage(images, spooled, mime);
@@ -78,10 +87,11 @@ export function createAdopt(deps: UploadsDeps): (input: AdoptInput) => Promise<S
         ...newSecret(input.withSecret),
         // A kept object stays the caller's to decide on, even when the commit fails.
         objects: input.keepOnFailure ? formats : [ref, ...formats],
+        pending,
       };
     } catch (error) {
       source?.destroy();
-      await Promise.all([...formats, ...(input.keepOnFailure ? [] : [ref])].map(remove));
+      await compensate([...formats, ...(input.keepOnFailure ? [] : [ref])], pending);
       if (error instanceof HttpError) throw error;
       if (isTooLarge(error, counter, limit)) throw tooLarge(limit);
       throw error;

@@ -1,45 +1,59 @@
-import type { StoredRef } from 'upload-provider';
 import { HttpError } from '../errors.js';
-import { refOf, roundKb, storedFormats } from '../files/model.js';
+import { roundKb } from '../files/model.js';
 import { newDocumentId, sanitiseName, sha256Hex } from '../files/names.js';
-import { formatKey } from '../images/index.js';
 import { type NewLink, nowIso } from '../store/repository.js';
 import type { FileEntityRow, FileRow, NewFileRow } from '../store/schema.js';
+import { compensator, pendingOfRow, refsOf } from './pending.js';
+import { pauseForTest } from './test-pause.js';
 import type { CommitOptions, StagedFile, Uploads, UploadsDeps } from './types.js';
 
-/** Removes one object, logging (never throwing) when the storage refuses: the caller is already undoing. */
-export function removeQuietly(deps: Pick<UploadsDeps, 'provider' | 'log'>) {
-  return async (ref: StoredRef): Promise<void> => {
-    try {
-      await deps.provider.delete(ref);
-    } catch (error) {
-      // The row is already gone or never existed: an object left here is an orphan; say so for the operator.
-      deps.log.error({ err: error, key: ref.key }, 'could not remove a stored object; it is now an orphan');
-    }
-  };
-}
-
 /** The last step of the pipeline (the row) and the compensation that undoes the earlier ones. */
-export function createCommit(deps: UploadsDeps): Pick<Uploads, 'commit' | 'discard' | 'removeObjects'> {
+export function createCommit(deps: UploadsDeps): Pick<Uploads, 'commit' | 'discard' | 'remove'> {
   const { config, provider, repo } = deps;
-  const remove = removeQuietly(deps);
+  const compensate = compensator(deps);
 
-  const discard = async (staged: StagedFile) => {
-    await Promise.all(staged.objects.map(remove));
+  const discard = (staged: StagedFile) => compensate(staged.objects, staged.pending);
+
+  /** Removes a row's objects, pending in the journal since before the row let go of them. */
+  const removeObjects = async (row: FileRow) => {
+    const entries = pendingOfRow(row);
+    await compensate(
+      refsOf(entries),
+      entries.map((e) => e.key),
+    );
   };
 
-  const removeObjects = async (row: FileRow) => {
-    const refs: StoredRef[] = [
-      refOf(row),
-      ...Object.entries(storedFormats(row) ?? {}).map(([name, f]) => ({
-        key: formatKey(row.object_key, name),
-        providerMetadata: f.provider_metadata ?? null,
-      })),
-    ];
-    await Promise.all(refs.map(remove));
+  /** Records a row's objects as pending before the row lets go of them; `keep()` undoes that if it does not. */
+  const letGo = async (row: FileRow) => {
+    const entries = pendingOfRow(row);
+    const keys = entries.map((e) => e.key);
+    await repo.journal.record(entries);
+    return {
+      entries,
+      keys,
+      // The row still owns them: clear (if even that fails, the sweep finds them referenced and keeps them).
+      keep: () => repo.journal.clear(keys).catch(() => undefined),
+    };
+  };
+
+  const remove = async (row: FileRow) => {
+    // Pending first: a process killed between the row's delete and the objects' leaves them to the sweep.
+    const before = await letGo(row);
+    let deleted: FileRow | undefined;
+    try {
+      deleted = await repo.deleteFile(row.id);
+    } catch (error) {
+      await before.keep();
+      throw error;
+    }
+    await removeObjects(deleted ?? row);
+    // Replaced in between: the objects recorded first are the old ones (already removed by the replace).
+    if (deleted && deleted.object_key !== row.object_key) await compensate(refsOf(before.entries), before.keys);
+    return deleted;
   };
 
   const commit = async (staged: StagedFile, options: CommitOptions = {}): Promise<FileEntityRow> => {
+    await pauseForTest('after-store');
     const now = nowIso();
     const info = options.fileInfo ?? {};
     const name = info.name ? sanitiseName(info.name, staged.filename) : staged.filename;
@@ -64,13 +78,28 @@ export function createCommit(deps: UploadsDeps): Pick<Uploads, 'commit' | 'disca
       if (options.replaceId !== undefined) {
         const old = await repo.findFile(options.replaceId);
         if (!old) throw new HttpError(404, 'file.notFound');
-        const row = await repo.updateFile(options.replaceId, {
-          ...content,
-          name,
-          ...(info.alternativeText !== undefined ? { alternative_text: info.alternativeText } : {}),
-          ...(info.caption !== undefined ? { caption: info.caption } : {}),
-        });
-        if (!row) throw new HttpError(404, 'file.notFound');
+        // The old objects are pending from before the row lets go of them until they are removed.
+        const before = await letGo(old);
+        let row: FileRow | undefined;
+        try {
+          row = await repo.transaction(async (tx) => {
+            const updated = await tx.updateFile(old.id, {
+              ...content,
+              name,
+              ...(info.alternativeText !== undefined ? { alternative_text: info.alternativeText } : {}),
+              ...(info.caption !== undefined ? { caption: info.caption } : {}),
+            });
+            if (updated) await tx.journal.clear(staged.pending);
+            return updated;
+          });
+        } catch (error) {
+          await before.keep();
+          throw error;
+        }
+        if (!row) {
+          await before.keep();
+          throw new HttpError(404, 'file.notFound');
+        }
         await removeObjects(old);
         return row;
       }
@@ -84,7 +113,12 @@ export function createCommit(deps: UploadsDeps): Pick<Uploads, 'commit' | 'disca
         created_at: now,
       };
       const single = (link: NewLink) => config.contentTypes[link.ref]?.[link.field] === 'single';
-      const inserted = await repo.insertFile(row, options.links ?? [], single);
+      // The row and the end of its objects' pending state, in one transaction.
+      const inserted = await repo.transaction(async (tx) => {
+        const written = await tx.insertFile(row, options.links ?? [], single);
+        await tx.journal.clear(staged.pending);
+        return written;
+      });
       return staged.secret ? { ...inserted, secret: staged.secret } : inserted;
     } catch (error) {
       await discard(staged);
@@ -92,5 +126,5 @@ export function createCommit(deps: UploadsDeps): Pick<Uploads, 'commit' | 'disca
     }
   };
 
-  return { commit, discard, removeObjects };
+  return { commit, discard, remove };
 }

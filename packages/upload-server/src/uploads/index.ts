@@ -7,11 +7,11 @@ export { tooLarge } from './inspect.js';
 export { folderOf } from './stage.js';
 export type { AdoptInput, CommitOptions, FileInfo, IngestInput, StagedFile, Uploads, UploadsDeps } from './types.js';
 
-/** The upload pipeline: stage or adopt, then commit; discard and removeObjects undo. */
+/** The upload pipeline: stage or adopt, then commit; discard undoes, remove deletes a file. */
 export function createUploads(deps: UploadsDeps): Uploads {
   const stage = createStage(deps);
   const adopt = createAdopt(deps);
-  const { commit, discard, removeObjects } = createCommit(deps);
+  const { commit, discard, remove } = createCommit(deps);
   const ingest: Uploads['ingest'] = async (input) => {
     const staged = await stage(input);
     return commit(staged, {
@@ -20,5 +20,5 @@ export function createUploads(deps: UploadsDeps): Uploads {
       ...(input.replaceId !== undefined ? { replaceId: input.replaceId } : {}),
     });
   };
-  return { ingest, stage, adopt, commit, discard, removeObjects };
+  return { ingest, stage, adopt, commit, discard, remove };
 }

@@ -19,6 +19,9 @@ export interface Spooled {
 /** Folders this server spools into start with this, under `tempDir` (or the system's temporary folder). */
 export const SPOOL_PREFIX = 'upload-server-';
 
+/** The spool folders of this process's uploads in flight: the orphan sweep leaves them alone. */
+export const spoolsInUse = new Set<string>();
+
 /** Streams `source` through `counter` (which enforces the size limit) into a fresh temporary file. */
 export async function spool(
   source: Readable,
@@ -26,10 +29,14 @@ export async function spool(
   options: { tempDir?: string | undefined; signal?: AbortSignal | undefined },
 ): Promise<Spooled> {
   const dir = await mkdtemp(join(options.tempDir ?? tmpdir(), SPOOL_PREFIX));
+  spoolsInUse.add(dir);
   const spooled: Spooled = {
     path: join(dir, 'original'),
     bytes: 0,
-    remove: () => rm(dir, { recursive: true, force: true }),
+    remove: async () => {
+      await rm(dir, { recursive: true, force: true });
+      spoolsInUse.delete(dir);
+    },
   };
   try {
     const sink = createWriteStream(spooled.path, { highWaterMark: 1024 * 1024 });

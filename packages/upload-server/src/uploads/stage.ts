@@ -12,8 +12,8 @@ import {
 import { isInlineSafe } from '../content/index.js';
 import { HttpError } from '../errors.js';
 import { isRaster } from '../images/index.js';
-import { removeQuietly } from './commit.js';
 import { inspect, isTooLarge, tooLarge } from './inspect.js';
+import { compensator, pendingFormats } from './pending.js';
 import { type ImageFacts, makeFormats, NO_IMAGE, probeImage, type Spooled, spool } from './spool.js';
 import type { IngestInput, StagedFile, UploadsDeps } from './types.js';
 
@@ -33,14 +33,15 @@ export function newSecret(wanted: boolean | undefined): { secret?: string } {
  * size) and probe before storing, or stream straight through. No row; nothing left behind when it rejects.
  */
 export function createStage(deps: UploadsDeps): (input: IngestInput) => Promise<StagedFile> {
-  const { config, provider, images } = deps;
+  const { config, provider, images, repo } = deps;
   const limit = config.sizeLimit;
-  const remove = removeQuietly(deps);
+  const compensate = compensator(deps);
 
   return async (input) => {
     const { signal } = input;
     const counter = new ByteCounter(limit);
     const objects: StoredRef[] = [];
+    const pending: string[] = [];
     let spooled: Spooled | undefined;
     try {
       if (signal?.aborted) throw new ProviderError('ABORTED', 'the upload was aborted');
@@ -55,11 +56,18 @@ export function createStage(deps: UploadsDeps): (input: IngestInput) => Promise<
       let stored: StoredFile;
       let image: ImageFacts = NO_IMAGE;
       const raster = images !== null && isRaster(mime);
+      // Write-ahead: the keys are pending before any byte of them reaches the storage.
+      const recordPending = async () => {
+        const entries = [{ key }, ...(raster ? pendingFormats(config.images, key) : [])];
+        await repo.journal.record(entries);
+        pending.push(...entries.map((e) => e.key));
+      };
       if (raster || !provider.capabilities.unknownSize) {
         spooled = await spool(file.stream, counter, { tempDir: config.tempDir, signal });
         // A source cut at the limit (the multipart parser's) is a file too large, not a damaged image.
         if (input.truncated?.()) throw tooLarge(limit);
         if (raster) image = await probeImage(images, spooled, mime);
+        await recordPending();
         stored = await provider.upload(
           { key, body: createReadStream(spooled.path), size: spooled.bytes, mime, name, disposition },
           { signal },
@@ -70,6 +78,7 @@ export function createStage(deps: UploadsDeps): (input: IngestInput) => Promise<
           image = { ...image, formats: await makeFormats(images, spooled, formatInput, objects) };
         }
       } else {
+        await recordPending();
         const body = file.stream.pipe(counter);
         file.stream.once('error', (e) => counter.destroy(e));
         stored = await provider.upload({ key, body, mime, name, disposition }, { signal });
@@ -88,9 +97,10 @@ export function createStage(deps: UploadsDeps): (input: IngestInput) => Promise<
         folderPath,
         ...newSecret(input.withSecret),
         objects,
+        pending,
       };
     } catch (error) {
-      await Promise.all(objects.map(remove));
+      await compensate(objects, pending);
       input.stream.resume();
       if (error instanceof HttpError) throw error;
       if (isTooLarge(error, counter, limit)) throw tooLarge(limit);

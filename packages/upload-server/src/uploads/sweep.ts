@@ -1,7 +1,12 @@
+import { tmpdir } from 'node:os';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
 import { createDebug, type UploadProvider } from 'upload-provider';
+import type { UploadServerConfig } from '../config/schema.js';
 import { refOf } from '../files/model.js';
 import type { Repository } from '../store/repository.js';
+import type { Database, Dialect } from '../store/schema.js';
+import { sweepOrphans } from './orphans.js';
 
 const debug = createDebug('upload-server:sweep');
 
@@ -17,6 +22,14 @@ export interface SweepDeps {
   log: FastifyBaseLogger;
   /** Removes expired resumable uploads (their sessions and rows). */
   resumable?: { expire(): Promise<number> };
+}
+
+/** What both sweeps need: expired direct uploads, and what killed processes left (see orphans.ts). */
+export interface AllSweepsDeps extends SweepDeps {
+  repo: Pick<Repository, 'directUploads' | 'journal'>;
+  db: Kysely<Database>;
+  dialect: Dialect;
+  config: Pick<UploadServerConfig, 'tempDir' | 'orphanGraceMs'>;
 }
 
 /**
@@ -41,14 +54,34 @@ export async function sweepExpiredDirectUploads(deps: SweepDeps, now: number = D
   return swept;
 }
 
-/** Runs the sweep once the server is ready, then every {@link SWEEP_INTERVAL_MS}, until it closes. */
-export function startSweeps(app: FastifyInstance, deps: SweepDeps): void {
+/**
+ * Runs the sweeps once the server is ready (before it listens: what a killed process left is gone before new
+ * uploads come), then every {@link SWEEP_INTERVAL_MS}, until it closes (which waits for a sweep in progress).
+ */
+export function startSweeps(app: FastifyInstance, deps: AllSweepsDeps): void {
   let timer: NodeJS.Timeout | undefined;
-  const run = () =>
-    Promise.all([
-      sweepExpiredDirectUploads(deps).catch((error) => deps.log.error({ err: error }, 'direct upload sweep failed')),
-      deps.resumable?.expire().catch((error) => deps.log.error({ err: error }, 'resumable upload sweep failed')),
-    ]);
+  let running: Promise<void> = Promise.resolve();
+  const orphans = {
+    db: deps.db,
+    dialect: deps.dialect,
+    journal: deps.repo.journal,
+    provider: deps.provider,
+    tempDir: deps.config.tempDir ?? tmpdir(),
+    graceMs: deps.config.orphanGraceMs,
+    log: deps.log,
+  };
+  const run = () => {
+    running = (async () => {
+      await sweepExpiredDirectUploads(deps).catch((error) =>
+        deps.log.error({ err: error }, 'direct upload sweep failed'),
+      );
+      await sweepOrphans(orphans).catch((error) => deps.log.error({ err: error }, 'orphan sweep failed'));
+      await deps.resumable
+        ?.expire()
+        .catch((error) => deps.log.error({ err: error }, 'resumable upload sweep failed'));
+    })();
+    return running;
+  };
   app.addHook('onReady', async () => {
     await run();
     timer = setInterval(run, SWEEP_INTERVAL_MS);
@@ -56,5 +89,6 @@ export function startSweeps(app: FastifyInstance, deps: SweepDeps): void {
   });
   app.addHook('onClose', async () => {
     if (timer) clearInterval(timer);
+    await running;
   });
 }

@@ -49,6 +49,8 @@ export interface StagedFile {
   secret?: string;
   /** Every object written for this file (original and formats) that compensation removes. */
   objects: StoredRef[];
+  /** Its keys in the journal: pending until the row is written (or compensation removed the objects). */
+  pending: string[];
 }
 
 export interface CommitOptions {
@@ -78,7 +80,7 @@ export interface AdoptInput {
 
 /**
  * The one upload pipeline. Every way a file enters goes through it: `stage` (bytes from a client) or `adopt` (an
- * object already in the storage), then `commit` (the row); `discard` and `removeObjects` undo.
+ * object already in the storage), then `commit` (the row); `discard` undoes, `remove` deletes a file.
  */
 export interface Uploads {
   /** `stage` then `commit`. */
@@ -96,8 +98,11 @@ export interface Uploads {
   commit(staged: StagedFile, options?: CommitOptions): Promise<FileEntityRow>;
   /** Removes a staged file's objects (best effort, logged). */
   discard(staged: StagedFile): Promise<void>;
-  /** Removes the objects of a deleted row (original and formats). */
-  removeObjects(row: FileRow): Promise<void>;
+  /**
+   * Deletes a file: its row, then its objects (original and formats), which the journal holds as pending in
+   * between. Resolves with the deleted row, or undefined when it was already gone.
+   */
+  remove(row: FileRow): Promise<FileRow | undefined>;
 }
 
 /** What the pipeline needs: nothing of the HTTP layer. */

@@ -64,13 +64,16 @@ export function abortedUpload(
   sendBytes: number,
   beforeAbort: () => Promise<void> = async () => {},
   headers: Record<string, string> = {},
+  part: { filename?: string; type?: string; head?: Uint8Array } = {},
 ) {
   return new Promise<void>((resolve) => {
     const boundary = '----abort-test';
     const head = Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.bin"\r\n` +
-        'Content-Type: application/octet-stream\r\n\r\n',
+      `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${part.filename ?? 'big.bin'}"\r\n` +
+        `Content-Type: ${part.type ?? 'application/octet-stream'}\r\n\r\n`,
     );
+    // The file's first bytes, when given (a real image head makes the server treat it as that image).
+    const fileHead = Buffer.from(part.head ?? []);
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
     const req = httpRequest(url, {
       method: 'POST',
@@ -83,8 +86,9 @@ export function abortedUpload(
     req.on('error', () => resolve());
     req.on('close', () => resolve());
     req.write(head);
+    req.write(fileHead);
     const chunk = Buffer.alloc(64 * 1024, 7);
-    let sent = 0;
+    let sent = fileHead.length;
     const pump = () => {
       while (sent < sendBytes) {
         const n = Math.min(chunk.length, sendBytes - sent);

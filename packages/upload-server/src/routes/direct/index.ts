@@ -122,18 +122,38 @@ export const directRoutes: FastifyPluginAsync = async (app) => {
     if (row.status === 'expired' || Date.parse(row.expires_at) + CONFIRM_GRACE_MS < Date.now()) {
       throw new HttpError(410, 'This direct upload expired: ask for new credentials and upload again', {}, 'GoneError');
     }
-    // Of two confirms at once, one records the file.
-    if (!(await directUploads.claim(row.id, 'pending', 'completed'))) {
-      throw new HttpError(409, 'This direct upload is being completed');
-    }
-
     const { provider, config, uploads } = ctx;
     const ref = refOf(row);
-    const release = () => directUploads.claim(row.id, 'completed', 'pending');
+    const pending = [{ key: row.object_key, providerMetadata: ref.providerMetadata ?? null }];
+    // Of two confirms at once, one records the file. Claimed, the object is pending in the journal (in the same
+    // transaction) until its row is written or it goes back to the upload: a kill in between leaves it to the sweep.
+    const claimed = await ctx.repo.transaction(async (tx) => {
+      if (!(await tx.directUploads.claim(row.id, 'pending', 'completed'))) return false;
+      await tx.journal.record(pending);
+      return true;
+    });
+    if (!claimed) throw new HttpError(409, 'This direct upload is being completed');
+    const settle = () =>
+      ctx.repo.journal.clear([row.object_key]).catch((error: unknown) => {
+        ctx.log.error({ err: error }, 'could not clear the upload journal; the orphan sweep will');
+      });
+    const release = () =>
+      ctx.repo.transaction(async (tx) => {
+        await tx.directUploads.claim(row.id, 'completed', 'pending');
+        await tx.journal.clear([row.object_key]);
+      });
     const refuse = async (error: unknown): Promise<never> => {
       // The object is not acceptable: remove it, so nothing unrecorded stays in the storage.
-      await provider.delete(ref).catch((e) => ctx.log.error({ err: e }, 'could not remove a refused direct upload'));
+      const removed = await provider.delete(ref).then(
+        () => true,
+        (e: unknown) => {
+          ctx.log.error({ err: e }, 'could not remove a refused direct upload; the orphan sweep retries');
+          ctx.repo.journal.release([row.object_key]);
+          return false;
+        },
+      );
       await directUploads.claim(row.id, 'completed', 'expired');
+      if (removed) await settle();
       throw error;
     };
     const isRefusal = (error: unknown) =>
@@ -185,6 +205,7 @@ export const directRoutes: FastifyPluginAsync = async (app) => {
       await release();
       throw error;
     }
+    await settle();
     const linked = links.length > 0 ? await ctx.repo.linksOf([inserted.id]) : undefined;
     reply.code(201);
     return [await toFileEntity(inserted, ctx, linked ? { links: linked.get(inserted.id) ?? [] } : {})];

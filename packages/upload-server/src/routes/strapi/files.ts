@@ -75,9 +75,7 @@ export function registerFileRoutes(app: FastifyInstance): void {
     const row = await ctx.repo.findFile(id);
     if (!row) throw new HttpError(404, 'file.notFound');
     const [entity] = await serialise(ctx, [row], (request.query as Record<string, unknown>).populate);
-    const deleted = await ctx.repo.deleteFile(id);
-    if (!deleted) throw new HttpError(404, 'file.notFound');
-    await ctx.uploads.removeObjects(deleted);
+    if (!(await ctx.uploads.remove(row))) throw new HttpError(404, 'file.notFound');
     return entity;
   });
 }

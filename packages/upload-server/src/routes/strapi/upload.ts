@@ -105,10 +105,7 @@ async function commitAll(
       rows.push(await ctx.uploads.commit(staged[i]!, { ...(info ? { fileInfo: info } : {}), links }));
     } catch (error) {
       await Promise.all(staged.slice(i + 1).map((s) => ctx.uploads.discard(s)));
-      for (const row of rows) {
-        await ctx.repo.deleteFile(row.id);
-        await ctx.uploads.removeObjects(row);
-      }
+      for (const row of rows) await ctx.uploads.remove(row);
       throw error;
     }
   }
