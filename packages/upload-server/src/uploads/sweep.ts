@@ -76,9 +76,7 @@ export function startSweeps(app: FastifyInstance, deps: AllSweepsDeps): void {
         deps.log.error({ err: error }, 'direct upload sweep failed'),
       );
       await sweepOrphans(orphans).catch((error) => deps.log.error({ err: error }, 'orphan sweep failed'));
-      await deps.resumable
-        ?.expire()
-        .catch((error) => deps.log.error({ err: error }, 'resumable upload sweep failed'));
+      await deps.resumable?.expire().catch((error) => deps.log.error({ err: error }, 'resumable upload sweep failed'));
     })();
     return running;
   };
