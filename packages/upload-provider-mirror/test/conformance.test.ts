@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { describeProviderConformance } from 'upload-provider-conformance';
 // The aws-s3 package's own SigV4 check (recomputed with @smithy/signature-v4), not a copy of it.
-import { verifyPresignedUrl } from '../../upload-provider-aws-s3/test/support/sigv4.js';
+import { verifyPresignedUrl } from '../../upload-provider-aws-s3/test/support/sigv4.mjs';
 import { type MirrorProvider, mirrorProvider } from '../src/index.js';
 import { type LocalSite, type S3, startLocal, startS3 } from './support.js';
 

@@ -95,11 +95,14 @@ export function createRepository(
   const repo: Repository = {
     dialect,
     insertFile: (row, links = [], single) =>
-      inTransaction(async (tx) => {
-        const inserted = await tx.insertInto('files').values(row).returningAll().executeTakeFirstOrThrow();
-        await addLinks(tx, inserted.id, links, single);
-        return inserted;
-      }),
+      // One statement is atomic on its own: a transaction (two more round trips) only when links come with it.
+      links.length === 0
+        ? db.insertInto('files').values(row).returningAll().executeTakeFirstOrThrow()
+        : inTransaction(async (tx) => {
+            const inserted = await tx.insertInto('files').values(row).returningAll().executeTakeFirstOrThrow();
+            await addLinks(tx, inserted.id, links, single);
+            return inserted;
+          }),
     updateFile: (id, patch) =>
       db.updateTable('files').set(patch).where('id', '=', id).returningAll().executeTakeFirst(),
     findFile: (id) => db.selectFrom('files').selectAll().where('id', '=', id).executeTakeFirst(),
