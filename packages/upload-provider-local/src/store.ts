@@ -305,6 +305,25 @@ export class DiskStore {
     }
   }
 
+  /**
+   * Moves a finished file that is already on this disk (a resumable session's bytes, see resumable.ts) into place
+   * with its metadata, as `write` ends: a rename, no copy.
+   */
+  async place(objectName: string, from: string, meta: FileMeta): Promise<Stats> {
+    const target = this.filePath(objectName);
+    const metaTmp = `${from}.json`;
+    try {
+      await writeFile(metaTmp, JSON.stringify(meta));
+      await this.placeInto(metaTmp, this.metaPath(objectName));
+      if (this.fsync) await syncPath(from);
+      await this.placeInto(from, target);
+      return await stat(target);
+    } catch (error) {
+      await rm(metaTmp, { force: true }).catch(() => undefined);
+      throw this.fsError(error, 'store the file');
+    }
+  }
+
   /** Removes the object and its metadata; resolves when they are already gone. Prunes folders left empty. */
   async remove(objectName: string): Promise<void> {
     const path = this.filePath(objectName);

@@ -19,10 +19,12 @@ import { drainRequest } from './http/request.js';
 import { createImageProcessor, type ImageProcessor } from './images/index.js';
 import { serializeRequest } from './logging.js';
 import { createLocalHandlerFor, createProvider, LOCAL_BASE_PATH } from './provider.js';
+import { createResumable } from './resumable/index.js';
 import { directRoutes } from './routes/direct/index.js';
 import { filesRoutes, isSecretDownload, secretNotFound } from './routes/files/index.js';
 import { mediaRoutes } from './routes/media/index.js';
 import { strapiRoutes } from './routes/strapi/index.js';
+import { tusRoutes } from './routes/tus/index.js';
 import { openDatabase } from './store/db.js';
 import { createRepository } from './store/repository.js';
 import { createUploads } from './uploads/index.js';
@@ -134,7 +136,7 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
     await provider.close?.();
     throw error;
   }
-  const ctx: UploadsContext = {
+  const base = {
     config,
     provider,
     db: database.db,
@@ -145,10 +147,12 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
     log: app.log,
     publicUrl,
   };
+  const ctx: UploadsContext = { ...base, resumable: createResumable(base) };
   app.decorate('uploads', ctx);
 
   startSweeps(app, ctx);
   app.addHook('onClose', async () => {
+    await app.uploads.resumable.close();
     await provider.close?.();
     await database.close();
   });
@@ -264,6 +268,7 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
   await app.register(strapiRoutes);
   await app.register(filesRoutes);
   await app.register(directRoutes);
+  await app.register(tusRoutes);
   await app.register(mediaRoutes);
 
   if (open) {

@@ -3,6 +3,7 @@ import { FILE_QUERY_COLUMNS, type ListQuery, type PaginationMeta, runListQuery }
 import { createDirectUploadStore, type DirectUploadStore } from './direct-uploads.js';
 import { createJournal, type Journal } from './journal.js';
 import type { ApiTokenRow, Database, Dialect, FileLinkRow, FileRow, FileRowUpdate, NewFileRow } from './schema.js';
+import { createTusUploadStore, type TusUploadStore } from './tus-uploads.js';
 
 export interface NewLink {
   ref: string;
@@ -38,6 +39,8 @@ export interface Repository {
   readonly directUploads: DirectUploadStore;
   /** The write-ahead journal: objects that may be in the storage before (or after) a row owns them. */
   readonly journal: Journal;
+  /** Resumable (tus) uploads: offset, length and storage session of each. */
+  readonly tusUploads: TusUploadStore;
   createToken(row: { name: string; tokenHash: string; access: ApiTokenRow['access'] }): Promise<ApiTokenRow>;
   findTokenByHash(tokenHash: string): Promise<ApiTokenRow | undefined>;
   countTokens(): Promise<number>;
@@ -148,6 +151,7 @@ export function createRepository(
     },
     directUploads: createDirectUploadStore(db),
     journal: createJournal(db, held),
+    tusUploads: createTusUploadStore(db),
     createToken: ({ name, tokenHash, access }) =>
       db
         .insertInto('api_tokens')
