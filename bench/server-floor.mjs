@@ -4,28 +4,30 @@
 //   - small: BENCH_SMALL_COUNT uploads of BENCH_SMALL_KIB KiB each, BENCH_SMALL_INFLIGHT in flight (uploads/s);
 //   - large: one upload of BENCH_LARGE_MIB MiB (MiB/s), with the server process's RSS sampled every 5 ms.
 // upload-server runs with zero configuration (local provider, SQLite, default logging into /dev/null), as
-// `pnpm start` runs it. It prints each round's ratio server/floor and the median over BENCH_ROUNDS rounds.
+// `pnpm start` runs it. It prints each round's ratio server/floor and the median over BENCH_ROUNDS rounds; for the
+// small uploads also the ratio of CPU time per upload (floor/server, from /proc), which a busy machine hardly moves.
 // Run: pnpm build, then pnpm --filter upload-provider-bench bench:floor
 // Options (environment): BENCH_ROUNDS (3), BENCH_SMALL_COUNT (1000), BENCH_SMALL_KIB (10), BENCH_SMALL_INFLIGHT (16),
-// BENCH_LARGE_MIB (200). Profile one side with BENCH_PROFILE=server (writes a .cpuprofile under the data folder).
+// BENCH_SMALL_SLICES (4: each side's small uploads run in this many turns), BENCH_LARGE_MIB (200),
+// BENCH_BASELINE (another checkout's packages/upload-server, built: run it as a third side, e.g. main before a change). Profile one side with BENCH_PROFILE=server (writes a .cpuprofile under the data folder).
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { Agent, createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const MiB = 1024 * 1024;
-const serverPackage = new URL('../packages/upload-server/', import.meta.url);
+const thisServerPackage = new URL('../packages/upload-server/', import.meta.url);
 const env = (name, fallback) => Number(process.env[name] ?? fallback);
 
 const mode = process.argv[2];
 if (mode === '--floor') await floor(process.argv[3]);
-else if (mode === '--server') await uploadServer(process.argv[3]);
+else if (mode === '--server') await uploadServer(process.argv[3], process.argv[4]);
 else await main();
 
 /** The floor: parse multipart with busboy and write each file part to its own file, 1 MiB write buffer. */
@@ -61,7 +63,8 @@ async function floor(dir) {
 }
 
 /** upload-server as `pnpm start` runs it: no configuration but a data folder and a free port. */
-async function uploadServer(dir) {
+async function uploadServer(dir, otherPackage) {
+  const serverPackage = otherPackage ? pathToFileURL(`${otherPackage}/`) : thisServerPackage;
   const { buildApp } = await import(new URL('dist/app.js', serverPackage).href);
   const { parseConfig } = await import(new URL('dist/config/load.js', serverPackage).href);
   const config = parseConfig({ host: '127.0.0.1', port: 0, dataDir: dir });
@@ -71,10 +74,12 @@ async function uploadServer(dir) {
   process.on('disconnect', () => app.close().then(() => process.exit(0)));
 }
 
-async function start(kind, dir) {
+async function start(kind, dir, serverDir) {
   await mkdir(dir, { recursive: true });
   const profile = process.env.BENCH_PROFILE === kind ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
-  const child = spawn(process.execPath, [...profile, fileURLToPath(import.meta.url), `--${kind}`, dir], {
+  const mode = kind === 'floor' ? '--floor' : '--server';
+  const args = [fileURLToPath(import.meta.url), mode, dir, ...(serverDir ? [resolve(serverDir)] : [])];
+  const child = spawn(process.execPath, [...profile, ...args], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   const port = await new Promise((resolve, reject) => {
@@ -90,6 +95,12 @@ async function stop(target) {
   const exited = new Promise((resolve) => target.child.once('exit', resolve));
   target.child.disconnect();
   await exited;
+}
+
+/** CPU seconds the process has used so far, all its threads (libuv's pool included). */
+async function cpuSeconds(pid) {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
 }
 
 async function rss(pid) {
@@ -131,13 +142,14 @@ function post(target, boundary, body, length) {
   });
 }
 
-/** `count` uploads of `bytes` random bytes each, `inflight` at once; returns uploads per second. */
+/** `count` uploads of `bytes` random bytes each, `inflight` at once; returns the seconds they took and the CPU used. */
 async function small(target, count, bytes, inflight) {
   const boundary = 'benchsmallboundary';
   const bodies = Array.from({ length: 16 }, (_, i) =>
     Buffer.concat([head(boundary, `small-${i}.bin`), randomBytes(bytes), Buffer.from(`\r\n--${boundary}--\r\n`)]),
   );
   let next = 0;
+  const cpuBefore = await cpuSeconds(target.child.pid);
   const started = performance.now();
   await Promise.all(
     Array.from({ length: inflight }, async () => {
@@ -147,7 +159,8 @@ async function small(target, count, bytes, inflight) {
       }
     }),
   );
-  return count / ((performance.now() - started) / 1000);
+  const seconds = (performance.now() - started) / 1000;
+  return { seconds, cpu: (await cpuSeconds(target.child.pid)) - cpuBefore };
 }
 
 /** One upload of `bytes` (a random 1 MiB block repeated); returns MiB/s and the server's RSS growth meanwhile. */
@@ -185,13 +198,17 @@ function median(values) {
 
 async function main() {
   const rounds = env('BENCH_ROUNDS', 3);
-  const count = env('BENCH_SMALL_COUNT', 1000);
+  const slices = env('BENCH_SMALL_SLICES', 4);
+  const count = Math.ceil(env('BENCH_SMALL_COUNT', 1000) / slices) * slices;
   const smallBytes = env('BENCH_SMALL_KIB', 10) * 1024;
   const inflight = env('BENCH_SMALL_INFLIGHT', 16);
   const largeBytes = env('BENCH_LARGE_MIB', 200) * MiB;
+  const baseline = process.env.BENCH_BASELINE;
   const dir = await mkdtemp(join(tmpdir(), 'bench-floor-'));
   const targets = [await start('floor', join(dir, 'floor')), await start('server', join(dir, 'server'))];
-  const results = { floor: { small: [], large: [], growth: [] }, server: { small: [], large: [], growth: [] } };
+  if (baseline) targets.push(await start('baseline', join(dir, 'baseline'), baseline));
+  const results = Object.fromEntries(targets.map((t) => [t.kind, { small: [], cpu: [], large: [], growth: [] }]));
+  const sides = targets.filter((t) => t.kind !== 'floor').map((t) => t.kind);
   try {
     for (const target of targets) {
       await small(target, 200, smallBytes, inflight); // warm-up: JIT, sockets, first SQLite pages
@@ -199,38 +216,61 @@ async function main() {
     }
     console.log(
       `upload-server vs the floor (node:http + busboy to disk): ${rounds} rounds; small = ${count} × ${smallBytes / 1024} KiB,` +
-        ` ${inflight} in flight; large = 1 × ${largeBytes / MiB} MiB`,
+        ` ${inflight} in flight; large = 1 × ${largeBytes / MiB} MiB${baseline ? `; baseline = ${baseline}` : ''}`,
     );
-    console.log('round  floor up/s  server up/s  ratio   floor MiB/s  server MiB/s  ratio   server RSS growth MiB');
+    console.log('round  side        up/s  ratio  CPU ms/up  ratio   MiB/s  ratio  RSS growth MiB');
+    const f = results.floor;
     for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? targets : [...targets].reverse();
-      for (const target of order) results[target.kind].small.push(await small(target, count, smallBytes, inflight));
+      // Each round turns the order, so no side always runs first (or last) after a large upload.
+      const order = targets.map((_, i) => targets[(i + round) % targets.length]);
+      // Small uploads take well under a second each side: slices taken in turns keep a load swing from hitting one.
+      const seconds = Object.fromEntries(targets.map((t) => [t.kind, 0]));
+      const cpu = Object.fromEntries(targets.map((t) => [t.kind, 0]));
+      for (let slice = 0; slice < slices; slice++) {
+        const turn = slice % 2 === 0 ? order : [...order].reverse();
+        for (const target of turn) {
+          const r = await small(target, count / slices, smallBytes, inflight);
+          seconds[target.kind] += r.seconds;
+          cpu[target.kind] += r.cpu;
+        }
+      }
+      for (const target of order) {
+        results[target.kind].small.push(count / seconds[target.kind]);
+        results[target.kind].cpu.push((cpu[target.kind] / count) * 1000);
+      }
       for (const target of [...order].reverse()) {
         const r = await large(target, largeBytes);
         results[target.kind].large.push(r.mibps);
         results[target.kind].growth.push(r.growth);
       }
-      const f = results.floor;
-      const s = results.server;
+      for (const kind of ['floor', ...sides]) {
+        const s = results[kind];
+        console.log(
+          [
+            String(round + 1).padEnd(5),
+            kind.padEnd(8),
+            s.small[round].toFixed(0).padStart(6),
+            (s.small[round] / f.small[round]).toFixed(2).padStart(5),
+            s.cpu[round].toFixed(2).padStart(9),
+            (f.cpu[round] / s.cpu[round]).toFixed(2).padStart(5),
+            s.large[round].toFixed(0).padStart(6),
+            (s.large[round] / f.large[round]).toFixed(2).padStart(5),
+            (s.growth[round] / MiB).toFixed(1).padStart(14),
+          ].join('  '),
+        );
+      }
+    }
+    for (const kind of sides) {
+      const ratio = (what) => results[kind][what].map((v, i) => v / f[what][i]);
+      // CPU per upload hardly depends on how busy the machine is: its ratio is the steadier view of the small gap.
+      const cpuRatio = f.cpu.map((v, i) => v / results[kind].cpu[i]);
       console.log(
-        [
-          String(round + 1).padEnd(5),
-          f.small[round].toFixed(0).padStart(10),
-          s.small[round].toFixed(0).padStart(11),
-          (s.small[round] / f.small[round]).toFixed(2).padStart(6),
-          f.large[round].toFixed(0).padStart(12),
-          s.large[round].toFixed(0).padStart(13),
-          (s.large[round] / f.large[round]).toFixed(2).padStart(6),
-          (s.growth[round] / MiB).toFixed(1).padStart(23),
-        ].join('  '),
+        `median ratio ${kind}/floor: small ${median(ratio('small')).toFixed(2)}× (by CPU per upload` +
+          ` ${median(cpuRatio).toFixed(2)}×), large ${median(ratio('large')).toFixed(2)}×;` +
+          ` RSS growth during the large upload: median ${(median(results[kind].growth) / MiB).toFixed(1)} MiB` +
+          ` (floor ${(median(f.growth) / MiB).toFixed(1)} MiB)`,
       );
     }
-    const ratio = (kind) => results.server[kind].map((v, i) => v / results.floor[kind][i]);
-    console.log(
-      `median ratio server/floor: small ${median(ratio('small')).toFixed(2)}×, large ${median(ratio('large')).toFixed(2)}×;` +
-        ` server RSS growth during the large upload: median ${(median(results.server.growth) / MiB).toFixed(1)} MiB` +
-        ` (floor ${(median(results.floor.growth) / MiB).toFixed(1)} MiB)`,
-    );
   } finally {
     for (const target of targets) await stop(target);
     if (process.env.BENCH_PROFILE) console.log(`profiles kept in ${dir}/${process.env.BENCH_PROFILE}`);

@@ -6,45 +6,15 @@
 // random (no image work).
 // Run: pnpm exec turbo run build --filter=upload-server..., then pnpm --filter upload-provider-bench bench:upload-memory
 // Options (environment): BENCH_UPLOAD_MIB (default "16,64,256").
-import { spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { rss, runAsServerChild, startServerChild } from './server-child.mjs';
 
 const MiB = 1024 * 1024;
-const server = new URL('../packages/upload-server/', import.meta.url);
-
-if (process.argv[2] === '--server') {
-  // Child: the real app from dist, on a random loopback port; prints the port.
-  const dir = process.argv[3];
-  const { buildApp } = await import(new URL('dist/app.js', server).href);
-  const { parseConfig } = await import(new URL('dist/config/load.js', server).href);
-  const config = parseConfig({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir: dir,
-    logLevel: 'silent',
-    sizeLimit: 2048 * MiB,
-    database: { url: join(dir, 'bench.db') },
-    provider: { name: 'local', options: { root: join(dir, 'uploads') } },
-  });
-  // Providers are resolved from the server package, where upload-provider-local is a dependency.
-  const app = await buildApp(config, { logger: false, cwd: fileURLToPath(server), publicUrl: 'http://127.0.0.1:0' });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  process.stdout.write(`${app.server.address().port}\n`);
-  process.stdin.resume();
-  process.stdin.on('end', () => app.close().then(() => process.exit(0)));
-} else {
-  await main();
-}
-
-async function rss(pid) {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) * 1024;
-}
+if (!(await runAsServerChild(() => ({ sizeLimit: 2048 * MiB })))) await main();
 
 /** A multipart body with one file part of `bytes` random bytes, produced as it is sent. */
 async function* multipart(boundary, bytes) {
@@ -91,15 +61,9 @@ async function upload(url, pid, bytes) {
 async function main() {
   const sizes = (process.env.BENCH_UPLOAD_MIB ?? '16,64,256').split(',').map((s) => Number(s) * MiB);
   const dir = await mkdtemp(join(tmpdir(), 'bench-upload-memory-'));
-  const child = spawn(process.execPath, [new URL(import.meta.url).pathname, '--server', dir], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = await startServerChild(import.meta.url, dir);
   try {
-    const port = await new Promise((resolve, reject) => {
-      child.stdout.once('data', (data) => resolve(Number(String(data).trim())));
-      child.once('exit', (code) => reject(new Error(`the server exited with ${code}`)));
-    });
-    const url = `http://127.0.0.1:${port}`;
+    const { url } = child;
     await upload(url, child.pid, 4 * MiB); // warm-up: JIT, pools, first SQLite pages
     await sleep(200);
     const baseline = await rss(child.pid);
@@ -126,8 +90,7 @@ async function main() {
       );
     }
   } finally {
-    child.stdin.end();
-    await new Promise((resolve) => child.once('exit', resolve));
+    await child.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -24,6 +24,7 @@ import {
   ProviderError,
   type ProviderFile,
   postPolicyTerms,
+  type ResumableSessions,
   type SignedUrl,
   type SignOptions,
   type StoredFile,
@@ -36,6 +37,7 @@ import {
 import { isMissingObject, PROVIDER_NAME, toS3ProviderError } from './errors.js';
 import { type AwsS3ResolvedOptions, awsS3OptionsSchema, DEFAULTS, S3_LIMITS } from './options.js';
 import { presignGet, presignPost } from './presign.js';
+import { s3Sessions } from './resumable.js';
 import { deleteQuietly, streamUpload } from './upload.js';
 import { objectUrl, type UrlConfig } from './urls.js';
 
@@ -46,6 +48,7 @@ export interface AwsS3Provider extends UploadProvider {
   read(file: StoredRef, range?: ByteRange): Promise<Readable>;
   createDirectUpload(req: DirectUploadRequest): Promise<DirectUpload>;
   close(): Promise<void>;
+  readonly resumable: ResumableSessions;
 }
 
 /** What every S3 provider supports; `directUpload` follows the option of that name. */
@@ -58,6 +61,7 @@ const CAPABILITIES: Capabilities = Object.freeze({
   contentType: true,
   unknownSize: true,
   emptyFiles: true,
+  resumable: true,
 });
 
 const debug = createDebug(PROVIDER_NAME);
@@ -118,6 +122,22 @@ function createAwsS3Provider(options: AwsS3ResolvedOptions): AwsS3Methods {
 
   // Keys, types, sizes, metadata, ranges and lifetimes arrive checked by the core (see `limits` below).
   const provider: AwsS3Methods = {
+    resumable: s3Sessions({
+      client,
+      bucket,
+      objectKey,
+      partSize: options.partSize,
+      url: (target) => objectUrl(urlConfig, target),
+      objectParams: (req) => ({
+        ContentType: req.mime,
+        ContentDisposition: contentDisposition(req.disposition ?? 'inline', shortenFileName(req.name)),
+        ...(options.cacheControl ? { CacheControl: options.cacheControl } : {}),
+        ...(options.storageClass ? { StorageClass: options.storageClass as StorageClass } : {}),
+        ...(acl ? { ACL: acl } : {}),
+        ...encryption,
+      }),
+    }),
+
     async upload(file: ProviderFile, opts: UploadOptions = {}): Promise<StoredFile> {
       const { key, mime } = file;
       const target = objectKey(key);

@@ -4,7 +4,7 @@ import { isProviderError } from 'upload-provider';
 import { hashStream, sha256 } from 'upload-provider-conformance';
 import { CREDENTIALS } from './support/emulator.js';
 import { useS3rver } from './support/fixture.js';
-import { verifyPostPolicy } from './support/sigv4.js';
+import { verifyPostPolicy } from './support/sigv4.mjs';
 
 const BUCKET = 'direct';
 const s3 = useS3rver(BUCKET);
@@ -40,7 +40,7 @@ async function code(promise: Promise<unknown>): Promise<string> {
 
 // s3rver stores whatever a POST carries without reading the policy, so these tests decode the policy and check that
 // each condition S3 would enforce is there and says what it should, and recompute the policy's signature from the
-// test credentials (support/sigv4.ts). The POST to s3rver proves the happy path: the fields as returned, sent as a
+// test credentials (support/sigv4.mjs). The POST to s3rver proves the happy path: the fields as returned, sent as a
 // browser form, store the object.
 describe('createDirectUpload', () => {
   test('a browser-style form POST of the returned fields stores the object under the pinned key', async () => {

@@ -37,6 +37,7 @@ describe('options', () => {
       contentType: true,
       unknownSize: true,
       emptyFiles: true,
+      resumable: true,
     });
     expect(p.isPrivate()).toBe(true);
     void p.close();

@@ -5,7 +5,7 @@ import { contentDisposition, isProviderError } from 'upload-provider';
 import { hashStream, sha256 } from 'upload-provider-conformance';
 import { CREDENTIALS } from './support/emulator.js';
 import { useS3rver } from './support/fixture.js';
-import { verifyPresignedUrl } from './support/sigv4.js';
+import { verifyPresignedUrl } from './support/sigv4.mjs';
 
 const BUCKET = 'signed';
 const s3 = useS3rver(BUCKET);
@@ -31,7 +31,7 @@ async function code(promise: Promise<unknown>): Promise<string> {
 }
 
 // s3rver accepts a presigned URL whatever its signature (it only checks the access key and the expiry), so every
-// signature below is also recomputed from the test credentials with @smithy/signature-v4 (support/sigv4.ts).
+// signature below is also recomputed from the test credentials with @smithy/signature-v4 (support/sigv4.mjs).
 describe('signUrl', () => {
   test('a presigned GET serves the bytes, verifies under SigV4 and reports when it expires', async () => {
     const p = make();

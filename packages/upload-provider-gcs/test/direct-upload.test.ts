@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/gl
 import { contentDisposition, type DirectUpload, isProviderError } from 'upload-provider';
 import { type GcsProvider, type GcsProviderOptions, gcsProvider } from '../src/index.js';
 import { type GcsEmulator, PROJECT_ID, startGcsEmulator } from './support/emulator.js';
-import { makeServiceAccount, parseGoogDate, verifyPostPolicy } from './support/signing.js';
+import { makeServiceAccount, parseGoogDate, verifyPostPolicy } from './support/signing.mjs';
 
 const BUCKET = 'direct';
 const account = makeServiceAccount(PROJECT_ID);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/g
 import { isProviderError, type ProviderError } from 'upload-provider';
 import { type GcsProviderOptions, gcsProvider } from '../src/index.js';
 import { PROJECT_ID } from './support/emulator.js';
-import { makeServiceAccount } from './support/signing.js';
+import { makeServiceAccount } from './support/signing.mjs';
 
 // The emulator answers only 200s and 404s, so the other statuses Cloud Storage sends are played by a small local
 // HTTP server that answers every request with the status under test and a GCS-shaped JSON error body. The real SDK

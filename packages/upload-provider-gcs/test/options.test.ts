@@ -6,7 +6,7 @@ import { describe, expect, test } from '@jest/globals';
 import { isProviderError, loadProvider, type OptionProblem } from 'upload-provider';
 import defaultExport, { DEFAULTS, gcsProvider } from '../src/index.js';
 import { PROJECT_ID } from './support/emulator.js';
-import { makeServiceAccount, verifyV4SignedUrl } from './support/signing.js';
+import { makeServiceAccount, verifyV4SignedUrl } from './support/signing.mjs';
 
 // Nothing here talks to a storage: options are checked, and URLs made, without I/O. STORAGE_EMULATOR_HOST is unset
 // so the SDK's own default endpoint shows in URLs.

@@ -7,7 +7,7 @@ import { contentDisposition, isProviderError } from 'upload-provider';
 import { hashStream, sha256 } from 'upload-provider-conformance';
 import { type GcsProvider, type GcsProviderOptions, gcsProvider } from '../src/index.js';
 import { type GcsEmulator, PROJECT_ID, startGcsEmulator } from './support/emulator.js';
-import { makeServiceAccount, parseGoogDate, verifyV4SignedUrl } from './support/signing.js';
+import { makeServiceAccount, parseGoogDate, verifyV4SignedUrl } from './support/signing.mjs';
 
 const BUCKET = 'signed';
 const account = makeServiceAccount(PROJECT_ID);
@@ -49,7 +49,7 @@ function withParam(url: string, name: string, value: string): string {
 
 // The emulator serves any URL under /<bucket>/<key> whatever its signature and expiry, so fetching a signed URL here
 // proves only that it names the right object. Every signature below is also checked with our own V4 verifier
-// (support/signing.ts): canonical request, string to sign, RSA-SHA256 with the public half of a key pair made when
+// (support/signing.mjs): canonical request, string to sign, RSA-SHA256 with the public half of a key pair made when
 // this file loads, then X-Goog-Date + X-Goog-Expires.
 describe('signUrl', () => {
   test('makes a V4 signed GET that verifies, serves the bytes, and expires at expiresAt', async () => {

@@ -7,7 +7,7 @@ import { type GcsProvider, type GcsProviderOptions, gcsProvider } from '../src/i
 import { countingStream } from './support/bytes.js';
 import { type GcsEmulator, PROJECT_ID, startGcsEmulator } from './support/emulator.js';
 import { type Recorder, startRecorder } from './support/recorder.js';
-import { makeServiceAccount } from './support/signing.js';
+import { makeServiceAccount } from './support/signing.mjs';
 
 const BUCKET = 'uploads';
 const KiB = 1024;

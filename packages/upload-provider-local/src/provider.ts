@@ -8,6 +8,7 @@ import {
   type ObjectInfo,
   ProviderError,
   type ProviderLimits,
+  type ResumableSessions,
   type SignedUrl,
   type SignOptions,
   type StoredFile,
@@ -18,6 +19,7 @@ import {
 } from 'upload-provider';
 import { type LocalInternals, registerInternals } from './internals.js';
 import { localOptionsSchema, MAX_EXPIRES_IN, type ResolvedLocalOptions } from './options.js';
+import { localSessions } from './resumable.js';
 import { encodePolicy, signGrant, signPolicy, type UploadPolicy } from './signing.js';
 import { DiskStore, etagOf } from './store.js';
 import { encodeKey, Locations } from './urls.js';
@@ -30,6 +32,7 @@ export interface LocalProvider extends UploadProvider {
   stat(file: StoredRef): Promise<ObjectInfo | null>;
   read(file: StoredRef, range?: { start: number; end?: number }): Promise<Readable>;
   close(): Promise<void>;
+  readonly resumable: ResumableSessions;
   /**
    * Removes the temporary files of uploads that a dead process left in the root, once older than `olderThan`;
    * never objects, never files the provider did not name. Resolves with how many files went.
@@ -49,6 +52,7 @@ const CAPABILITIES: Capabilities = Object.freeze({
   contentType: true,
   unknownSize: true,
   emptyFiles: true,
+  resumable: true,
 });
 
 /** What the core's guard enforces before any method runs: lifetimes up to 7 days, the direct-upload size cap. */
@@ -77,6 +81,7 @@ function createLocalProvider(options: ResolvedLocalOptions): LocalMethods {
   };
 
   const provider: LocalMethods = {
+    resumable: localSessions(store, PROVIDER_NAME, (key) => locations.fileUrl(key)),
     async upload(file, opts: UploadOptions = {}): Promise<StoredFile> {
       const key = file.key;
       const objectName = store.objectName(key);

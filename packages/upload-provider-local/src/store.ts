@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { constants, createWriteStream, type Stats } from 'node:fs';
+import { constants, createWriteStream, open as openFd, type Stats, type WriteStream } from 'node:fs';
 import {
   type FileHandle,
   lstat,
@@ -16,6 +16,7 @@ import {
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
 import { ByteCounter, joinKey, ProviderError, toProviderError } from 'upload-provider';
 
 /** The provider's own folder inside the root: temporary files and metadata sidecars. Never a key, never served. */
@@ -153,15 +154,15 @@ export class DiskStore {
     this.writing.add(tmp);
     const metaPath = this.metaPath(objectName);
     let metaPlaced = false;
-    // The source may fail while we make folders, before the pipeline listens: keep that from crashing the process.
+    // The source may fail while we open the file, before the pipeline listens: keep that from crashing the process.
     const swallow = () => undefined;
     source.on('error', swallow);
+    let out: WriteStream | undefined;
     try {
-      await mkdir(this.tmpDir, { recursive: true });
+      out = await this.createTemp(tmp);
       if (source.errored) throw source.errored;
       // A declared size is held by the core's guard before the body gets here; a direct upload's cap is ours.
       const counter = new ByteCounter(options.maxBytes, this.provider);
-      const out = createWriteStream(tmp, { flags: 'wx', highWaterMark: WRITE_HIGH_WATER_MARK });
       await pipeline(source, counter, out, ...(options.signal ? [{ signal: options.signal }] : []));
       if (options.minBytes !== undefined && counter.bytes < options.minBytes) {
         throw this.error(
@@ -170,16 +171,21 @@ export class DiskStore {
         );
       }
       if (this.fsync) await syncPath(tmp);
-      // Metadata first: once the file is visible, its metadata is too.
       await writeFile(metaTmp, meta, { flag: 'wx' });
-      await this.placeInto(metaTmp, metaPath);
+      // Metadata first: once the file is visible, its metadata is too. A rename keeps the inode and the times, so
+      // the temporary file's stats are the placed file's.
+      const [stats] = await Promise.all([stat(tmp), this.placeInto(metaTmp, metaPath)]);
       metaPlaced = true;
       options.signal?.throwIfAborted();
       await this.placeInto(tmp, target);
       if (this.fsync) await syncPath(dirname(target)).catch(() => undefined);
-      return await stat(target);
+      return stats;
     } catch (error) {
       source.destroy();
+      // The stream owns the temporary file's descriptor: let it close (a no-op when the pipeline did), then remove.
+      const stream = out;
+      stream?.destroy();
+      if (stream && !stream.closed) await new Promise<void>((resolve) => stream.once('close', () => resolve()));
       await rm(tmp, { force: true }).catch(() => undefined);
       await rm(metaTmp, { force: true }).catch(() => undefined);
       if (metaPlaced) await rm(metaPath, { force: true }).catch(() => undefined);
@@ -188,6 +194,23 @@ export class DiskStore {
       source.off('error', swallow);
       this.writing.delete(tmp);
     }
+  }
+
+  /**
+   * Creates a temporary file for writing. The temporary folder is made only when the open finds it missing (the
+   * first upload, or someone removed it), not on every upload.
+   */
+  private async createTemp(path: string): Promise<WriteStream> {
+    let fd: number;
+    try {
+      fd = await openNew(path);
+    } catch (error) {
+      if (code(error) !== 'ENOENT') throw error;
+      await mkdir(this.tmpDir, { recursive: true });
+      fd = await openNew(path);
+    }
+    // The stream owns the descriptor from here: it closes it when it finishes or is destroyed.
+    return createWriteStream(path, { fd, highWaterMark: WRITE_HIGH_WATER_MARK });
   }
 
   /**
@@ -220,17 +243,20 @@ export class DiskStore {
   }
 
   /**
-   * Renames into place, making the folder first. A concurrent delete may prune an emptied folder between any two
-   * steps (even inside a recursive mkdir), which shows as ENOENT: make the folders again and retry.
+   * Renames into place, making the folder when it is missing. A concurrent delete may prune an emptied folder between
+   * any two steps (even inside a recursive mkdir), which shows as ENOENT or ENOTDIR: make the folders again and retry.
    */
   private async placeInto(from: string, to: string): Promise<void> {
+    // The folder usually exists already: rename first, and make folders only when the rename says they are missing.
     for (let attempt = 1; ; attempt++) {
       try {
-        await mkdir(dirname(to), { recursive: true });
+        if (attempt > 1) await mkdir(dirname(to), { recursive: true });
         await rename(from, to);
         return;
       } catch (error) {
-        if (code(error) !== 'ENOENT' || attempt >= PLACE_ATTEMPTS) throw error;
+        // A recursive mkdir that meets a folder being pruned can answer ENOTDIR (its check of the existing folder
+        // finds it gone); a real clash with a file answers ENOTDIR every time and still fails after the last attempt.
+        if (!['ENOENT', 'ENOTDIR'].includes(code(error) ?? '') || attempt >= PLACE_ATTEMPTS) throw error;
       }
     }
   }
@@ -276,6 +302,25 @@ export class DiskStore {
       return parsed.key === objectName ? parsed : null;
     } catch {
       return null;
+    }
+  }
+
+  /**
+   * Moves a finished file that is already on this disk (a resumable session's bytes, see resumable.ts) into place
+   * with its metadata, as `write` ends: a rename, no copy.
+   */
+  async place(objectName: string, from: string, meta: FileMeta): Promise<Stats> {
+    const target = this.filePath(objectName);
+    const metaTmp = `${from}.json`;
+    try {
+      await writeFile(metaTmp, JSON.stringify(meta));
+      await this.placeInto(metaTmp, this.metaPath(objectName));
+      if (this.fsync) await syncPath(from);
+      await this.placeInto(from, target);
+      return await stat(target);
+    } catch (error) {
+      await rm(metaTmp, { force: true }).catch(() => undefined);
+      throw this.fsError(error, 'store the file');
     }
   }
 
@@ -342,6 +387,13 @@ export class DiskStore {
         return toProviderError(error, 'INTERNAL', `cannot ${action}: ${message}`, opts);
     }
   }
+}
+
+const openFd$ = promisify(openFd);
+
+/** Opens a new file for writing; refuses (EEXIST) to open one that exists. */
+function openNew(path: string): Promise<number> {
+  return openFd$(path, 'wx');
 }
 
 async function syncPath(path: string): Promise<void> {

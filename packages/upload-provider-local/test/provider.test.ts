@@ -209,6 +209,19 @@ describe('upload', () => {
     expect(filesUnder(root)).toEqual(before);
   });
 
+  it('a key below an existing file (a folder that is a file) is INVALID_INPUT after the retries, and nothing is left', async () => {
+    await provider.upload({ key: 'plain.txt', body: Buffer.from('x'), mime: 'text/plain', name: 'x' });
+    const before = filesUnder(root);
+    const refused = provider.upload({
+      key: 'plain.txt/under.txt',
+      body: Buffer.from('y'),
+      mime: 'text/plain',
+      name: 'y',
+    });
+    expect(await codeOf(refused)).toBe('INVALID_INPUT');
+    expect(filesUnder(root)).toEqual(before);
+  });
+
   it('with fsync on, files are stored the same way', async () => {
     const p = localProvider({ root, fsync: true });
     const stored = await p.upload({ key: 'synced.txt', body: Buffer.from('durable'), mime: 'text/plain', name: 's' });

@@ -336,7 +336,13 @@ describe('capabilities', () => {
       },
     };
     const p = mirror({ primary: local, mirrors: [narrow] });
-    expect(p.capabilities).toEqual({ ...local.capabilities, unknownSize: false, emptyFiles: false });
+    // A mirror declares no resumable sessions (the server's generic path serves it), whatever its primary has.
+    expect(p.capabilities).toEqual({
+      ...local.capabilities,
+      unknownSize: false,
+      emptyFiles: false,
+      resumable: undefined,
+    });
     const q = mirror({ primary: { ...narrow, read: undefined, stat: undefined }, mirrors: [local] });
     expect(q.capabilities).toMatchObject({ read: false, stat: false, unknownSize: false, emptyFiles: false });
     expect(isProviderError(await rejection(q.read!({ key: 'a.bin' })), 'UNSUPPORTED')).toBe(true);

@@ -178,6 +178,7 @@ export function guardProvider<P extends UploadProvider>(provider: P, options: Gu
     if (capabilities[capability]) methods[method] = optional[method];
     else standIns[method] = standIn(method, capability);
   }
+  if (capabilities.resumable === true) methods.resumable = guardSessions(ctx, source.resumable as Target, run);
   if (raw('cleanup')) {
     methods.cleanup = (opts: { olderThan?: unknown }) =>
       run('cleanup', () => {
@@ -239,7 +240,81 @@ function authoringProblems(provider: Target, capabilities: Capabilities | undefi
     }
   }
   if (capabilities.rangeRead && !capabilities.read) problems.push('capabilities.rangeRead needs capabilities.read');
+  const sessions = provider.resumable as Target | undefined;
+  if (capabilities.resumable === true) {
+    for (const method of SESSION_METHODS) {
+      if (typeof sessions?.[method] !== 'function') {
+        problems.push(`capabilities.resumable is true but resumable.${method}() is missing`);
+      }
+    }
+  } else if (sessions !== undefined) {
+    problems.push('resumable is there but capabilities.resumable is not true: declare it, or leave it out');
+  }
   return problems;
+}
+
+const SESSION_METHODS = ['create', 'append', 'complete', 'abort'] as const;
+
+/** The session methods behind the same checks as the rest: a key, a state object, whole-byte offsets and sizes. */
+function guardSessions(
+  ctx: CheckContext,
+  sessions: Target,
+  run: <T>(method: string, work: () => T | Promise<T>, signal?: AbortSignal) => Promise<T>,
+): Target {
+  const call = (method: string, ...args: unknown[]) => (sessions[method] as Method).apply(sessions, args as never[]);
+  const session = (value: unknown) => {
+    if (typeof value !== 'object' || value === null) {
+      throw invalidInput(ctx.provider, 'a resumable session must be an object { key, state }');
+    }
+    const { key, state } = value as { key?: unknown; state?: unknown };
+    if (typeof state !== 'object' || state === null || Array.isArray(state)) {
+      throw invalidInput(ctx.provider, 'a resumable session needs the "state" object its last call returned');
+    }
+    return { key: checkKey(ctx, key), state };
+  };
+  const wholeBytes = (what: string, value: unknown) => {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+      throw invalidInput(ctx.provider, `${what} must be a whole number of bytes, got ${String(value)}`);
+    }
+  };
+  return {
+    create: (req: Record<string, unknown>) =>
+      run('resumable.create', () => {
+        if (typeof req !== 'object' || req === null) {
+          throw invalidInput(ctx.provider, 'a resumable request must be an object { key, mime, name, size? }');
+        }
+        const key = checkKey(ctx, req.key);
+        checkMime(ctx, req.mime);
+        checkName(ctx, 'name', req.name);
+        checkSize(ctx, req.size as number | undefined);
+        checkDisposition(ctx, req.disposition);
+        return call('create', { ...req, key });
+      }),
+    append: (value: unknown, body: unknown, opts: { offset?: unknown; signal?: AbortSignal }) =>
+      run(
+        'resumable.append',
+        () => {
+          const checked = session(value);
+          if (!(body instanceof Readable)) throw invalidInput(ctx.provider, 'body must be a Readable stream');
+          wholeBytes('offset', opts?.offset);
+          if (opts.signal?.aborted) {
+            throw new ProviderError('ABORTED', 'resumable.append() was aborted before it started', {
+              provider: ctx.provider,
+            });
+          }
+          return call('append', checked, body, opts);
+        },
+        opts?.signal,
+      ),
+    complete: (value: unknown, opts: { size?: unknown }) =>
+      run('resumable.complete', () => {
+        const checked = session(value);
+        wholeBytes('size', opts?.size);
+        checkSize(ctx, opts.size as number);
+        return call('complete', checked, opts);
+      }),
+    abort: (value: unknown) => run('resumable.abort', () => call('abort', session(value))),
+  };
 }
 
 /** The file as the provider receives it: checked, its key normalised, a stream body behind the size guard. */

@@ -46,6 +46,7 @@ export {
 export { assertProvider, type LoadProviderOptions, loadProvider, providerPackageName } from './load.js';
 export { isNetworkError, NETWORK_ERROR_CODES, networkErrorCode } from './network.js';
 export { type PostPolicyTerms, postPolicyTerms } from './post-policy.js';
+export type * from './resumable.js';
 export {
   assertDeclaredSize,
   ByteCounter,

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { ResumableSessions } from './resumable.js';
 
 /** What can be uploaded: a Node stream (never buffered whole by a provider) or bytes already in memory. */
 export type Body = Readable | Uint8Array;
@@ -131,6 +132,11 @@ export interface Capabilities {
    * `upload` rejects an empty body with `INVALID_INPUT` before any request.
    */
   emptyFiles?: boolean;
+  /**
+   * `resumable` holds native resumable sessions (S3 multipart, a local partial file...). Default false: the server
+   * then makes resumable uploads itself (a temp file, then one `upload`).
+   */
+  resumable?: boolean;
 }
 
 /**
@@ -232,4 +238,11 @@ export interface UploadProvider {
    * sweep calls it when present. Rejects with `INVALID_INPUT` when `olderThan` is not a valid `Date`.
    */
   cleanup?(opts: { olderThan: Date }): Promise<{ removed: number }>;
+
+  /**
+   * Native resumable sessions: create, append at an offset, complete, abort (see {@link ResumableSessions} for each
+   * method's errors). Present when `capabilities.resumable`. The core's guard checks keys, mime, name, sizes,
+   * offsets and states before the provider runs.
+   */
+  readonly resumable?: ResumableSessions;
 }

@@ -22,10 +22,12 @@ import { serializeRequest } from './logging.js';
 import { createMetrics, measureProvider, registerMetrics } from './metrics/index.js';
 import { LOCAL_FILES_SCHEMA, registerOpenApi } from './openapi/index.js';
 import { createLocalHandlerFor, createProvider, LOCAL_BASE_PATH } from './provider.js';
+import { createResumable } from './resumable/index.js';
 import { directRoutes } from './routes/direct/index.js';
 import { filesRoutes, isSecretDownload, secretNotFound } from './routes/files/index.js';
 import { mediaRoutes } from './routes/media/index.js';
 import { strapiRoutes } from './routes/strapi/index.js';
+import { tusRoutes } from './routes/tus/index.js';
 import { openDatabase } from './store/db.js';
 import { createRepository } from './store/repository.js';
 import { createUploads } from './uploads/index.js';
@@ -149,7 +151,7 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
     await provider.close?.();
     throw error;
   }
-  const ctx: UploadsContext = {
+  const base = {
     config,
     provider,
     db: database.db,
@@ -160,10 +162,12 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
     log: app.log,
     publicUrl,
   };
+  const ctx: UploadsContext = { ...base, resumable: createResumable(base) };
   app.decorate('uploads', ctx);
 
   startSweeps(app, ctx, { intervalMs: config.sweepIntervalMs, onSweep: metrics.recordSweep });
   app.addHook('onClose', async () => {
+    await app.uploads.resumable.close();
     await provider.close?.();
     await database.close();
   });
@@ -275,6 +279,7 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
   await app.register(strapiRoutes);
   await app.register(filesRoutes);
   await app.register(directRoutes);
+  await app.register(tusRoutes);
   await app.register(mediaRoutes);
 
   if (open) {

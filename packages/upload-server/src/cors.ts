@@ -20,7 +20,8 @@ export function registerCors(app: FastifyInstance, options: CorsOptions): void {
   };
   if (options.origins !== '*' && options.origins.length === 0) return;
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/api/')) return;
+    // tus answers its own CORS (its methods and headers), from the same origins.
+    if (!request.url.startsWith('/api/') || request.url.startsWith('/api/upload/tus')) return;
     const origin = allowed(request.headers.origin);
     if (!origin) return;
     reply.header('access-control-allow-origin', origin);

@@ -1,28 +1,17 @@
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { type BrowserContext, chromium } from 'playwright-core';
 import sharp from 'sharp';
 import { type S3Emulator, startS3 } from './browser/s3.js';
-import { CHROMIUM, CHROMIUM_FLAGS, chromiumAvailable } from './helpers/chromium.js';
+import { chromiumAvailable, launchChromium } from './helpers/chromium.js';
+import { startPageServer } from './helpers/page.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
-/** The page's own origin (another port of 127.0.0.1): it serves the page only. */
-async function startPageServer(): Promise<{ url: string; server: Server }> {
-  const html = readFileSync(join(__dirname, 'browser', 'page.html'));
-  const server = createServer((_req, res) => {
-    res.setHeader('content-type', 'text/html; charset=utf-8');
-    res.end(html);
+const startPage = () =>
+  startPageServer({
+    '/': { type: 'text/html; charset=utf-8', body: readFileSync(join(__dirname, 'browser', 'page.html')) },
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
-}
 
 interface PageResult {
   uploadId: string;
@@ -63,16 +52,10 @@ if (chromiumAvailable('the browser direct-upload tests')) {
     test.each(cases)(
       'through %s: pick, get credentials, POST the form, confirm, list, download',
       async (_name, start) => {
-        const page = await startPageServer();
+        const page = await startPage();
         const api = await start(page.url);
-        // A fresh browser (and profile) per case, closed before the servers: its pooled and preconnected sockets
-        // go with it, so closing the servers never waits on them.
-        const profile = mkdtempSync(join(tmpdir(), 'upload-server-chromium-'));
-        const context: BrowserContext = await chromium.launchPersistentContext(profile, {
-          executablePath: CHROMIUM,
-          headless: true,
-          args: CHROMIUM_FLAGS,
-        });
+        const browser = await launchChromium();
+        const { context } = browser;
         const tab = await context.newPage();
         const logs: string[] = [];
         tab.on('console', (m) => logs.push(m.text()));
@@ -114,10 +97,8 @@ if (chromiumAvailable('the browser direct-upload tests')) {
           );
           expect(bytes.equals(png)).toBe(true);
         } finally {
-          await context.close();
-          rmSync(profile, { recursive: true, force: true });
-          page.server.closeAllConnections();
-          page.server.close();
+          await browser.close();
+          page.close();
           await api.close();
         }
       },

@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, test } from '@jest/globals';
 import sharp from 'sharp';
 import { checkMime, isInlineSafe, resolveMime, SNIFF_BYTES, sniffStream } from '../src/content/index.js';
@@ -247,6 +247,16 @@ describe('sniffStream: streaming', () => {
     // What the source produced beyond what the consumer took is a few stream buffers, not the body.
     expect(maxAhead).toBeLessThanOrEqual(8 * chunkSize);
     expect(result.headBytes).toBeLessThanOrEqual(SNIFF_BYTES + chunkSize);
+  });
+
+  test('a body that arrives in one chunk larger than the head, then ends, is replayed whole', async () => {
+    for (const size of [SNIFF_BYTES, SNIFF_BYTES + 100, 64 * 1024]) {
+      const bytes = Buffer.alloc(size, 0x41);
+      const source = new PassThrough();
+      source.end(bytes);
+      const result = await sniffStream(source);
+      expect((await collect(result.stream)).equals(bytes)).toBe(true);
+    }
   });
 
   test('an error from the source after the head reaches the consumer of the replayed stream', async () => {

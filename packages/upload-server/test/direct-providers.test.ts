@@ -10,7 +10,7 @@ import type { UploadProvider } from 'upload-provider';
 import { useTestCloud } from '../../upload-provider-cloudinary/test/support/setup.js';
 import { gcsProvider } from '../../upload-provider-gcs/src/index.js';
 import { type GcsEmulator, PROJECT_ID, startGcsEmulator } from '../../upload-provider-gcs/test/support/emulator.js';
-import { makeServiceAccount } from '../../upload-provider-gcs/test/support/signing.js';
+import { makeServiceAccount } from '../../upload-provider-gcs/test/support/signing.mjs';
 import { type Credentials, storageForm } from './helpers/direct.js';
 import { json } from './helpers/http.js';
 import { startServer, type TestServer } from './helpers/server.js';

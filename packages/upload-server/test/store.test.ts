@@ -195,6 +195,7 @@ describe.each(postgresOnly)('several processes [%s]', () => {
         '0002_sort_indexes',
         '0003_upload_journal',
         '0004_object_migrations',
+        '0005_tus_uploads',
       ]);
       // A second fresh schema in the same database is migrated too: the first one's tables do not fool it.
       const other = freshSchema();

@@ -88,6 +88,24 @@ forEachDatabase('the ingest pipeline for other routes', (kind) => {
     expect(onDisk('direct/fake_1.png')).toBe(false);
   });
 
+  test('a body that fails after its type was sniffed, while its key is journalled, is refused (400), not left hanging', async () => {
+    const { uploads, repo } = s.app.uploads;
+    let sent = false;
+    const source = new Readable({
+      read() {
+        if (sent) return;
+        sent = true;
+        this.push(Buffer.alloc(8192, 0x61));
+        // Fires once the head is sniffed, while the pipeline waits for the journal's write, before the body flows.
+        setImmediate(() => this.destroy(new Error('connection reset')));
+      },
+    });
+    const error = await uploads.ingest({ stream: source, filename: 'cut.txt' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpError);
+    expect((error as HttpError).status).toBe(400);
+    expect(await repo.journal.pendingBefore(new Date(Date.now() + 60_000), 100)).toEqual([]);
+  });
+
   test('adopt of a missing object rejects with NOT_FOUND', async () => {
     const error = await s.app.uploads.uploads.adopt({ key: 'direct/none.txt', filename: 'none.txt' }).catch((e) => e);
     expect(isProviderError(error, 'NOT_FOUND')).toBe(true);

@@ -3,9 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
 
-/** s3rver's built-in account; it refuses any other access key (but does not check SigV4 signatures). */
-export const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
-export const REGION = 'us-east-1';
+export { CREDENTIALS, REGION } from './account.mjs';
 
 // Lets a page on any origin POST forms and GET objects, as issue 7's browser test does.
 const CORS = `<CORSConfiguration>

@@ -11,6 +11,7 @@ import { keyCases } from './keys.js';
 import { metadataCases } from './metadata.js';
 import { gate, merge, type Plan, type SuiteShape } from './plan.js';
 import { rangeCases, statCases } from './reads.js';
+import { resumableCases } from './resumable.js';
 import { roundTripCases } from './round-trip.js';
 import { privateCases, signedUrlCases } from './signed-urls.js';
 
@@ -38,6 +39,7 @@ export function planCases(
       gate(s.enforce.privateUrls, 'private', 'enforces.privateUrls is off', () => privateCases(s)),
     ),
     gate(caps.directUpload, 'direct uploads', 'capability directUpload not declared', () => directUploadCases(s)),
+    gate(caps.resumable === true, 'resumable', 'capability resumable not declared', () => resumableCases(s)),
     gate(
       Boolean(options.factory && options.invalidOptions?.length),
       'options',

@@ -118,6 +118,16 @@ export const configSchema = z
     signedUrlExpiresIn: z.number().int().positive().default(900),
     /** Lifetime in seconds of the URLs from `POST /api/files/sign-urls`. */
     fileUrlExpiresIn: z.number().int().positive().default(3600),
+    resumable: z
+      .object({
+        /** Seconds an incomplete resumable (tus) upload is kept before the sweep removes it. */
+        expiresIn: z
+          .number()
+          .int()
+          .positive()
+          .default(24 * 60 * 60),
+      })
+      .default({ expiresIn: 24 * 60 * 60 }),
     /** Lifetime in seconds of direct-upload credentials. */
     directUploadExpiresIn: z.number().int().positive().default(900),
     fromUrl: z

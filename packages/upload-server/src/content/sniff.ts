@@ -84,23 +84,32 @@ export async function sniffStream(source: Readable): Promise<SniffResult> {
   const { mime, ext } = await detect(headBuffer.subarray(0, SNIFF_BYTES), head.ended && head.length <= SNIFF_BYTES);
 
   // Until the consumer starts reading, an error on the source would otherwise be an unhandled 'error' event;
-  // the async iterator below still sees it (it checks the stream's errored state), so nothing is lost.
+  // whoever reads the returned stream still sees it (the stream is errored), so nothing is lost.
   source.on('error', noop);
-  const rest = head.ended
-    ? []
-    : (async function* () {
-        yield* source;
-      })();
-  async function* replay() {
-    if (headBuffer.length > 0) yield headBuffer;
-    yield* rest;
+  return { mime, ext, stream: replay(source, head, headBuffer), headBytes: headBuffer.length };
+}
+
+/** The whole body again: the head put back in front of what `source` has not delivered yet. */
+function replay(source: Readable, head: Head, headBuffer: Buffer): Readable {
+  // A body that fit in the chunks read may have ended since (its 'end' came after the head): nothing left to read.
+  if (head.ended || source.readableEnded) {
+    return Readable.from(headBuffer.length > 0 ? [headBuffer] : [], { objectMode: false });
   }
-  const stream = Readable.from(replay(), { objectMode: false });
+  // A byte stream takes its head back and is read on as it is: no copy, no extra stream per chunk.
+  if (!source.readableObjectMode && source.readableEncoding === null) {
+    source.unshift(headBuffer);
+    return source;
+  }
+  async function* chunks() {
+    yield headBuffer;
+    yield* source;
+  }
+  const stream = Readable.from(chunks(), { objectMode: false });
   // Destroying the returned stream (an aborted upload) must release the source too.
   stream.once('close', () => {
     if (!source.destroyed && !source.readableEnded) source.destroy();
   });
-  return { mime, ext, stream, headBytes: headBuffer.length };
+  return stream;
 }
 
 function noop(): void {}

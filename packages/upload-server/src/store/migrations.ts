@@ -166,6 +166,28 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropTable('object_migrations').execute();
       },
     },
+    '0005_tus_uploads': {
+      // Resumable uploads (tus): the offset, length and the storage session live here, so any server resumes them.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('tus_uploads')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('object_key', 'text', (c) => c.notNull())
+          .addColumn('upload_offset', 'bigint', (c) => c.notNull())
+          .addColumn('upload_length', 'bigint')
+          .addColumn('metadata', 'text', (c) => c.notNull())
+          .addColumn('session', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull().defaultTo('active'))
+          .addColumn('file_id', 'integer')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('tus_uploads_expires_at_idx').on('tus_uploads').column('expires_at').execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('tus_uploads').execute();
+      },
+    },
   };
 }
 

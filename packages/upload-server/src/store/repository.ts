@@ -3,6 +3,7 @@ import { FILE_QUERY_COLUMNS, type ListQuery, type PaginationMeta, runListQuery }
 import { createDirectUploadStore, type DirectUploadStore } from './direct-uploads.js';
 import { createJournal, type Journal } from './journal.js';
 import type { ApiTokenRow, Database, Dialect, FileLinkRow, FileRow, FileRowUpdate, NewFileRow } from './schema.js';
+import { createTusUploadStore, type TusUploadStore } from './tus-uploads.js';
 
 export interface NewLink {
   ref: string;
@@ -39,6 +40,8 @@ export interface Repository {
   readonly directUploads: DirectUploadStore;
   /** The write-ahead journal: objects that may be in the storage before (or after) a row owns them. */
   readonly journal: Journal;
+  /** Resumable (tus) uploads: offset, length and storage session of each. */
+  readonly tusUploads: TusUploadStore;
   createToken(row: { name: string; tokenHash: string; access: ApiTokenRow['access'] }): Promise<ApiTokenRow>;
   findTokenByHash(tokenHash: string): Promise<ApiTokenRow | undefined>;
   countTokens(): Promise<number>;
@@ -93,11 +96,14 @@ export function createRepository(
   const repo: Repository = {
     dialect,
     insertFile: (row, links = [], single) =>
-      inTransaction(async (tx) => {
-        const inserted = await tx.insertInto('files').values(row).returningAll().executeTakeFirstOrThrow();
-        await addLinks(tx, inserted.id, links, single);
-        return inserted;
-      }),
+      // One statement is atomic on its own: a transaction (two more round trips) only when links come with it.
+      links.length === 0
+        ? db.insertInto('files').values(row).returningAll().executeTakeFirstOrThrow()
+        : inTransaction(async (tx) => {
+            const inserted = await tx.insertInto('files').values(row).returningAll().executeTakeFirstOrThrow();
+            await addLinks(tx, inserted.id, links, single);
+            return inserted;
+          }),
     updateFile: (id, patch, ifObjectKey) =>
       db
         .updateTable('files')
@@ -152,6 +158,7 @@ export function createRepository(
     },
     directUploads: createDirectUploadStore(db),
     journal: createJournal(db, held),
+    tusUploads: createTusUploadStore(db),
     createToken: ({ name, tokenHash, access }) =>
       db
         .insertInto('api_tokens')

@@ -57,6 +57,26 @@ export interface DirectUploadsTable {
   created_at: string;
 }
 
+/** The `tus_uploads` table: one row per resumable upload, from creation until it expires. */
+export interface TusUploadsTable {
+  /** The tus upload id (the last segment of its URL). */
+  id: string;
+  /** The key the object gets (native sessions); the generic path's `stage` picks its own. */
+  object_key: string;
+  upload_offset: number;
+  /** Null while the length is deferred. */
+  upload_length: number | null;
+  /** JSON of the tus `Upload-Metadata` pairs. */
+  metadata: string;
+  /** JSON: `{ kind: 'native' | 'temp', state }`, the session as the storage (or the temp file) needs it back. */
+  session: string;
+  /** `active` while bytes arrive, `finishing` while the pipeline takes the file, `completed` once the row exists. */
+  status: 'active' | 'finishing' | 'completed';
+  file_id: number | null;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface ApiTokensTable {
   id: Generated<number>;
   name: string;
@@ -92,6 +112,7 @@ export interface Database {
   api_tokens: ApiTokensTable;
   upload_journal: UploadJournalTable;
   sweep_leases: SweepLeasesTable;
+  tus_uploads: TusUploadsTable;
 }
 
 export type FileRow = Selectable<FilesTable>;
@@ -102,5 +123,6 @@ export type FileRowUpdate = Updateable<FilesTable>;
 export type FileLinkRow = Selectable<FileLinksTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
 export type DirectUploadRow = Selectable<DirectUploadsTable>;
+export type TusUploadRow = Selectable<TusUploadsTable>;
 
 export type Dialect = 'sqlite' | 'postgres';

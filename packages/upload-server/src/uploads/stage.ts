@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { finished } from 'node:stream';
 import {
   ByteCounter,
   buildKey,
@@ -80,7 +81,10 @@ export function createStage(deps: UploadsDeps): (input: IngestInput) => Promise<
       } else {
         await recordPending();
         const body = file.stream.pipe(counter);
-        file.stream.once('error', (e) => counter.destroy(e));
+        // `finished` also reports a source that failed or closed early while its key was journalled, before this.
+        finished(file.stream, (error) => {
+          if (error) counter.destroy(error);
+        });
         stored = await provider.upload({ key, body, mime, name, disposition }, { signal });
         objects.push({ key: stored.key, providerMetadata: stored.providerMetadata ?? null });
       }

@@ -20,6 +20,8 @@ export interface SweepDeps {
   repo: Pick<Repository, 'directUploads'>;
   provider: UploadProvider;
   log: FastifyBaseLogger;
+  /** Removes expired resumable uploads (their sessions and rows). */
+  resumable?: { expire(): Promise<number> };
 }
 
 /** What both sweeps need: expired direct uploads, and what killed processes left (see orphans.ts). */
@@ -88,6 +90,7 @@ export function startSweeps(app: FastifyInstance, deps: AllSweepsDeps, schedule:
         },
         (error) => deps.log.error({ err: error }, 'orphan sweep failed'),
       );
+      await deps.resumable?.expire().catch((error) => deps.log.error({ err: error }, 'resumable upload sweep failed'));
     })();
     return running;
   };

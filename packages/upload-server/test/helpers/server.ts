@@ -25,12 +25,14 @@ export interface StartOptions {
   provider?: UploadProvider;
   /** PostgreSQL schema to use (default: a fresh one, dropped on close). */
   schema?: string;
+  /** Data folder to use (default: a fresh one, removed on close): a second server on it is a restart. */
+  dir?: string;
 }
 
 /** Starts the real server on 127.0.0.1, port 0, with a temporary data folder and the chosen database. */
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const kind = options.kind ?? 'sqlite';
-  const dir = mkdtempSync(join(tmpdir(), 'upload-server-test-'));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'upload-server-test-'));
   const schema = kind === 'postgres' ? (options.schema ?? freshSchema()) : undefined;
   const config = parseConfig({
     host: '127.0.0.1',
@@ -50,7 +52,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     await app.listen({ host: '127.0.0.1', port: 0 });
   } catch (error) {
     if (schema && !options.schema) await dropSchema(schema).catch(() => {});
-    rmSync(dir, { recursive: true, force: true });
+    if (!options.dir) rmSync(dir, { recursive: true, force: true });
     throw error;
   }
   const address = app.server.address();
@@ -63,7 +65,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     async close() {
       await app.close();
       if (schema && !options.schema) await dropSchema(schema);
-      rmSync(dir, { recursive: true, force: true });
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -1,8 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { getSigningKey, SignatureV4 } from '@smithy/signature-v4';
-import { CREDENTIALS, REGION } from './emulator.js';
+import { CREDENTIALS, REGION } from './account.mjs';
 
+// Plain JavaScript (types in sigv4.d.mts), so the TypeScript tests and the CLI's conformance module share it.
 // s3rver accepts any SigV4 signature made with a known access key, so these checks are how the tests prove the
 // provider's signatures are right: they recompute each one from the test credentials with @smithy/signature-v4
 // (an implementation independent of the presigners the provider uses) and compare in constant time.
@@ -18,14 +19,14 @@ const AUTH_PARAMS = new Set([
   'X-Amz-Content-Sha256',
 ]);
 
-function sameHex(a: string, b: string): boolean {
+function sameHex(a, b) {
   const x = Buffer.from(a, 'utf8');
   const y = Buffer.from(b, 'utf8');
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /** `20261121T171500Z` as a Date. */
-function parseAmzDate(value: string): Date {
+function parseAmzDate(value) {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
   if (!m) return new Date(Number.NaN);
   return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
@@ -35,7 +36,7 @@ function parseAmzDate(value: string): Date {
  * True when `url` is a GET presigned with the test credentials for exactly this host, path and query, and `now` is
  * within its lifetime. Any change to the path, a query parameter or the signature makes it false.
  */
-export async function verifyPresignedUrl(url: string, now: Date = new Date()): Promise<boolean> {
+export async function verifyPresignedUrl(url, now = new Date()) {
   const u = new URL(url);
   const q = u.searchParams;
   const signature = q.get('X-Amz-Signature');
@@ -44,11 +45,11 @@ export async function verifyPresignedUrl(url: string, now: Date = new Date()): P
   if (!signature || Number.isNaN(date.getTime()) || !Number.isInteger(expires) || expires < 1) return false;
   if (now.getTime() > date.getTime() + expires * 1000) return false;
 
-  const query: Record<string, string> = {};
+  const query = {};
   for (const [k, v] of q) if (!AUTH_PARAMS.has(k)) query[k] = v;
-  const headers: Record<string, string> = { host: u.host };
+  const headers = { host: u.host };
   // The S3 presigner signs an unsigned payload and hoists that header into the query.
-  if (q.has('X-Amz-Content-Sha256')) headers['X-Amz-Content-Sha256'] = q.get('X-Amz-Content-Sha256')!;
+  if (q.has('X-Amz-Content-Sha256')) headers['X-Amz-Content-Sha256'] = q.get('X-Amz-Content-Sha256');
   const signer = new SignatureV4({
     credentials: CREDENTIALS,
     region: REGION,
@@ -74,7 +75,7 @@ export async function verifyPresignedUrl(url: string, now: Date = new Date()): P
 }
 
 /** True when the form's `X-Amz-Signature` is the SigV4 signature of its `Policy` under the test credentials. */
-export async function verifyPostPolicy(fields: Record<string, string>): Promise<boolean> {
+export async function verifyPostPolicy(fields) {
   const policy = fields.Policy;
   const signature = fields['X-Amz-Signature'];
   const date = fields['X-Amz-Date'];

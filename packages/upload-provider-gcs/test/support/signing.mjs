@@ -1,15 +1,11 @@
-import { createHash, generateKeyPairSync, type KeyObject, verify } from 'node:crypto';
+// Plain JavaScript (types in signing.d.mts), so the TypeScript tests and the CLI's conformance module share it.
+import { createHash, generateKeyPairSync, verify } from 'node:crypto';
 
 /**
  * A fake service account whose RSA key pair is made at test time: the provider signs with the private half (as it
  * would with a real key file) and the tests verify with the public half. No key is stored in the repository.
  */
-export interface TestServiceAccount {
-  credentials: { type: 'service_account'; project_id: string; client_email: string; private_key: string };
-  publicKey: KeyObject;
-}
-
-export function makeServiceAccount(projectId: string): TestServiceAccount {
+export function makeServiceAccount(projectId) {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   return {
     credentials: {
@@ -23,15 +19,15 @@ export function makeServiceAccount(projectId: string): TestServiceAccount {
 }
 
 /** RFC 3986 percent-encoding, as GCS's V4 canonical query string asks (unreserved characters kept). */
-function encode(value: string): string {
+function encode(value) {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /** `20261121T172354Z` as a Date; NaN when it is not in that form. */
-export function parseGoogDate(value: string): Date {
+export function parseGoogDate(value) {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
   if (!m) return new Date(Number.NaN);
-  return new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
+  return new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]));
 }
 
 const MAX_EXPIRES = 7 * 24 * 60 * 60;
@@ -44,11 +40,7 @@ const MAX_EXPIRES = 7 * 24 * 60 * 60;
  * The canonical `host` header is the URL's hostname without a port, which is what the SDK signs and what the Host
  * header of storage.googleapis.com carries; the emulator is the only host here with a port.
  */
-export function verifyV4SignedUrl(
-  url: string,
-  account: Pick<TestServiceAccount, 'credentials' | 'publicKey'>,
-  now: Date = new Date(),
-): boolean {
+export function verifyV4SignedUrl(url, account, now = new Date()) {
   const u = new URL(url);
   const q = u.searchParams;
   const algorithm = q.get('X-Goog-Algorithm');
@@ -68,7 +60,7 @@ export function verifyV4SignedUrl(
 
   const query = [...q.entries()]
     .filter(([k]) => k !== 'X-Goog-Signature')
-    .map(([k, v]) => [encode(k), encode(v)] as const)
+    .map(([k, v]) => [encode(k), encode(v)])
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([k, v]) => `${k}=${v}`)
     .join('&');
@@ -91,18 +83,12 @@ export function verifyV4SignedUrl(
 }
 
 /** The decoded POST policy of a direct upload, after checking its signature with the account's public key. */
-export function verifyPostPolicy(
-  fields: Record<string, string>,
-  account: Pick<TestServiceAccount, 'credentials' | 'publicKey'>,
-): { expiration: Date; conditions: unknown[] } | null {
+export function verifyPostPolicy(fields, account) {
   const policy = fields.policy;
   const signature = fields['x-goog-signature'];
   if (!policy || !signature || fields['x-goog-algorithm'] !== 'GOOG4-RSA-SHA256') return null;
   if (!fields['x-goog-credential']?.startsWith(`${account.credentials.client_email}/`)) return null;
   if (!verify('RSA-SHA256', Buffer.from(policy), account.publicKey, Buffer.from(signature, 'hex'))) return null;
-  const decoded = JSON.parse(Buffer.from(policy, 'base64').toString('utf8')) as {
-    expiration: string;
-    conditions: unknown[];
-  };
+  const decoded = JSON.parse(Buffer.from(policy, 'base64').toString('utf8'));
   return { expiration: new Date(decoded.expiration), conditions: decoded.conditions };
 }
