@@ -1,9 +1,10 @@
 // A fleet: three real server processes (dist/cli.js) on one PostgreSQL schema and one s3rver bucket, each running
 // its sweeps every half second, and a client spreading 600 mixed operations over them: multi-file uploads, replaces,
 // fileInfo updates, deletes, files by secret and batch sign-urls, direct uploads requested on one server and
-// confirmed on another, and the same confirm and the same replace raced on two servers. Afterwards: no 5xx, one row per confirmed
+// confirmed on another, the same confirm and the same replace raced on two servers, and resumable (tus) uploads
+// created on one server, continued on a second and finished on the third. Afterwards: no 5xx, one row per confirmed
 // upload, no object in the bucket that no row names, every file's bytes the same from every server, and counts that
-// match what the client did. (Resumable uploads are not in this run: the tus route has not landed on main.)
+// match what the client did.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,7 +51,9 @@ describePg('three servers, one PostgreSQL schema, one bucket', () => {
     direct: 0,
     raced: 0,
     abandoned: 0,
+    resumed: 0,
   };
+  const deletedIds = new Set<number>();
   const confirmed: string[] = [];
   const abandoned: string[] = [];
 
@@ -105,7 +108,8 @@ describePg('three servers, one PostgreSQL schema, one bucket', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-  const text = () => randomBytes(512 + Math.floor(Math.random() * 8192)).toString('base64');
+  // A fixed head: random base64 could begin with another format's magic bytes (`BM` is a BMP).
+  const text = () => `fleet ${randomBytes(512 + Math.floor(Math.random() * 8192)).toString('base64')}`;
   /** A live file no other operation is using, taken for the caller; undefined when there is none. */
   function take(filter: (f: LiveFile) => boolean = () => true): LiveFile | undefined {
     const candidates = [...live.values()].filter((f) => !f.busy && filter(f));
@@ -226,6 +230,7 @@ describePg('three servers, one PostgreSQL schema, one bucket', () => {
       const res = await call('delete', pick(), `/api/upload/files/${f.id}`, { method: 'DELETE' });
       expect(res.status).toBe(200);
       live.delete(f.id);
+      deletedIds.add(f.id);
       done.deleted++;
     },
     async secret() {
@@ -249,12 +254,64 @@ describePg('three servers, one PostgreSQL schema, one bucket', () => {
       expect(items.filter((i) => i.url === null)).toHaveLength(1);
       done.signed++;
     },
+    async resumable() {
+      // Binary bytes (a zero first): stored as application/octet-stream, in S3's tail object until the end.
+      const content = randomBytes(64 * 1024 + Math.floor(Math.random() * 256 * 1024));
+      content[0] = 0;
+      const half = Math.floor(content.length / 2);
+      const tus = { 'tus-resumable': '1.0.0' };
+      const first = pick();
+      const b64 = (v: string) => Buffer.from(v).toString('base64');
+      const created = await fetch(`${servers[first]!.url}/api/upload/tus`, {
+        method: 'POST',
+        headers: {
+          ...AUTH,
+          ...tus,
+          'upload-length': String(content.length),
+          'upload-metadata': `filename ${b64('resumed.bin')},filetype ${b64('application/octet-stream')}`,
+        },
+      });
+      statuses.push({ op: 'resumable', status: created.status, server: first });
+      expect(created.status).toBe(201);
+      const path = new URL(created.headers.get('location')!, servers[first]!.url).pathname;
+      const patch = async (server: number, offset: number, bytes: Buffer) => {
+        const res = await fetch(`${servers[server]!.url}${path}`, {
+          method: 'PATCH',
+          headers: {
+            ...AUTH,
+            ...tus,
+            'upload-offset': String(offset),
+            'content-type': 'application/offset+octet-stream',
+          },
+          body: bytes,
+        });
+        statuses.push({ op: 'resumable', status: res.status, server });
+        const raw = await res.text();
+        return { status: res.status, offset: res.headers.get('upload-offset'), body: raw ? JSON.parse(raw) : null };
+      };
+      const started = await patch(first, 0, content.subarray(0, half));
+      expect([started.status, started.offset]).toEqual([204, String(half)]);
+      // Another server knows where it stands (the state is in PostgreSQL) ...
+      const head = await fetch(`${servers[other(first)]!.url}${path}`, {
+        method: 'HEAD',
+        headers: { ...AUTH, ...tus },
+      });
+      statuses.push({ op: 'resumable', status: head.status, server: other(first) });
+      expect(head.headers.get('upload-offset')).toBe(String(half));
+      // ... and a third one finishes it.
+      const finished = await patch(other(first, 2), half, content.subarray(half));
+      expect(finished.status).toBe(200);
+      const [entity] = finished.body as Array<{ id: number }>;
+      live.set(entity!.id, { id: entity!.id, content, alternativeText: null, busy: false });
+      done.resumed++;
+    },
     direct: () => direct('direct'),
     race: () => direct('race'),
     abandon: () => direct('abandon'),
   };
   const MIX: Array<[string, number]> = [
-    ['upload', 150],
+    ['upload', 120],
+    ['resumable', 30],
     ['replace', 60],
     ['replaceRace', 20],
     ['info', 80],
@@ -304,7 +361,14 @@ describePg('three servers, one PostgreSQL schema, one bucket', () => {
   test('the counts match what the client did', async () => {
     const { rows } = await db.query('select count(*)::int as n, count(secret_hash)::int as secrets from files');
     expect(rows[0]).toEqual({ n: live.size, secrets: done.secrets });
-    expect(done.uploaded + done.secrets + done.direct + done.raced - done.deleted).toBe(live.size);
+    expect(done.uploaded + done.secrets + done.direct + done.raced + done.resumed - done.deleted).toBe(live.size);
+    expect(done.resumed).toBe(30);
+    // Every resumable upload finished, each recorded as exactly one live file.
+    const tus = await db.query('select status, file_id from tus_uploads');
+    expect(tus.rows.filter((r) => r.status === 'active')).toEqual([]);
+    const tusFiles = tus.rows.map((r) => Number(r.file_id));
+    expect(new Set(tusFiles).size).toBe(30);
+    for (const id of tusFiles) expect(live.has(id) || deletedIds.has(id)).toBe(true);
   });
 
   test('the sweeps of the three servers expire every abandoned direct upload and remove its object, once', async () => {
