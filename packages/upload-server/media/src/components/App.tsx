@@ -1,8 +1,10 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, createApi, type FileEntity, type ListQuery, type Pagination } from '../api';
 import { storedToken, storeToken } from '../session';
+import { transportBySize } from '../uploads/by-size';
 import { createUploadQueue, type UploadItem } from '../uploads/queue';
 import { multipartTransport } from '../uploads/transport';
+import { tusTransport } from '../uploads/tus';
 import { Browser } from './Browser';
 import { FilePanel } from './FilePanel';
 import { Pager } from './Pager';
@@ -66,7 +68,10 @@ export function App() {
   const queue = useMemo(
     () =>
       createUploadQueue({
-        transport: multipartTransport(API_BASE, api.authorization),
+        transport: transportBySize(
+          multipartTransport(API_BASE, api.authorization),
+          tusTransport(API_BASE, api.authorization),
+        ),
         onChange: setUploads,
         onUploaded: (entity) => {
           setAnnouncement(`${entity.name} uploaded`);
