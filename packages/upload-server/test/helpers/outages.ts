@@ -83,6 +83,8 @@ export async function startPgRelay(target: { host: string; port: number }): Prom
   let port = 0;
   const accept = () =>
     new Promise<void>((resolve, reject) => {
+      // Already listening: nothing to do (a second server on the port would fail, and hide the first from close).
+      if (server) return resolve();
       server = createServer((client) => {
         const upstream = connect(target.port, target.host);
         const pair: [Socket, Socket] = [client, upstream];
