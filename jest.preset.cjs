@@ -1,6 +1,17 @@
-// Shared Jest settings: @swc/jest compiles our ESM TypeScript (and ESM-only dependencies) to CommonJS,
+// Shared Jest settings: @swc/jest compiles our ESM TypeScript (and ESM-only dependencies: file-type's, and @tus/server's
+// for every package whose tests start upload-server) to CommonJS,
 // so tests run without --experimental-vm-modules.
-const esmOnly = ['file-type', 'strtok3', 'token-types', 'peek-readable', '@tokenizer', 'uint8array-extras', '@borewit'];
+const esmOnly = [
+  'file-type',
+  'strtok3',
+  'token-types',
+  'peek-readable',
+  '@tokenizer',
+  'uint8array-extras',
+  '@borewit',
+  '@tus',
+  'srvx',
+];
 module.exports = {
   testEnvironment: 'node',
   testMatch: ['<rootDir>/test/**/*.test.ts'],
