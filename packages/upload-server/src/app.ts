@@ -5,7 +5,7 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
 } from 'fastify';
-import { sql } from 'kysely';
+import pretty from 'pino-pretty';
 import qs from 'qs';
 import type { UploadProvider } from 'upload-provider';
 import { isLoopbackHost } from './access.js';
@@ -15,9 +15,12 @@ import type { UploadsContext } from './context.js';
 import { registerCors } from './cors.js';
 import { envelope, HttpError, toEnvelope } from './errors.js';
 import { answerClientError } from './http/client-error.js';
+import { registerHealth } from './http/health.js';
 import { drainRequest } from './http/request.js';
 import { createImageProcessor, type ImageProcessor } from './images/index.js';
 import { serializeRequest } from './logging.js';
+import { createMetrics, measureProvider, registerMetrics } from './metrics/index.js';
+import { LOCAL_FILES_SCHEMA, registerOpenApi } from './openapi/index.js';
 import { createLocalHandlerFor, createProvider, LOCAL_BASE_PATH } from './provider.js';
 import { createResumable } from './resumable/index.js';
 import { directRoutes } from './routes/direct/index.js';
@@ -39,6 +42,8 @@ export interface BuildAppOptions {
   cwd?: string;
   /** The origin clients reach this server at; default `config.publicUrl` or `http://<host>:<port>`. */
   publicUrl?: string;
+  /** Called for every route the server registers (fastify's `onRoute`), e.g. to check a document covers them. */
+  onRoute?: (route: { method: string | string[]; url: string }) => void;
 }
 
 /** Refused at start-up: the message says what to change. */
@@ -74,6 +79,10 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
       level: config.logLevel,
       redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
       serializers: { req: serializeRequest },
+      // JSON for log collectors; readable lines on a terminal (redaction happens before, in this process).
+      ...((config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty'
+        ? { stream: pretty({ translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', destination: 1 }) }
+        : {}),
     },
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
@@ -99,6 +108,10 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
     },
   });
 
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
+  await registerOpenApi(app, { publicUrl });
+  const metrics = createMetrics();
+
   const database = await openDatabase({
     ...(config.database.url ? { url: config.database.url } : {}),
     ...(config.database.schema ? { schema: config.database.schema } : {}),
@@ -106,13 +119,15 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
     dataDir: config.dataDir,
     cwd,
   });
-  let provider: UploadProvider;
+  let rawProvider: UploadProvider;
   try {
-    provider = options.provider ?? (await createProvider(config, cwd));
+    rawProvider = options.provider ?? (await createProvider(config, cwd));
   } catch (error) {
     await database.close();
     throw error;
   }
+  // Every call the server makes to the storage is timed and counted; the local handler gets the provider itself.
+  const provider = measureProvider(rawProvider, metrics);
   const repo = createRepository(database.db, database.dialect);
   const auth = createAuthState(config, repo);
 
@@ -150,7 +165,7 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
   const ctx: UploadsContext = { ...base, resumable: createResumable(base) };
   app.decorate('uploads', ctx);
 
-  startSweeps(app, ctx);
+  startSweeps(app, ctx, { intervalMs: config.sweepIntervalMs, onSweep: metrics.recordSweep });
   app.addHook('onClose', async () => {
     await app.uploads.resumable.close();
     await provider.close?.();
@@ -169,6 +184,7 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
     else request.log.info({ status: body.error.status, error: body.error.message }, 'request refused');
     if (reply.sent) return;
     reply.code(body.error.status);
+    if (typeof body.error.details.retryAfter === 'number') reply.header('retry-after', body.error.details.retryAfter);
     return refuse(request, reply, body);
   });
   app.setNotFoundHandler(async (request, reply) => {
@@ -214,21 +230,15 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
     },
     throwFileSizeLimit: true,
   });
+  // Counted before the access check, so refused requests are counted too.
+  registerMetrics(app, metrics);
   // CORS first: a preflight carries no token and must be answered before the access check.
   registerCors(app, { origins: config.corsOrigins });
   registerAuth(app, auth, config);
 
-  app.get('/_health', { config: { access: 'public' } }, async (_request, reply) => {
-    try {
-      await sql`select 1`.execute(database.db);
-      return { status: 'ok', database: database.dialect, provider: provider.name };
-    } catch {
-      reply.code(503);
-      return { status: 'unavailable', database: database.dialect, provider: provider.name };
-    }
-  });
+  registerHealth(app);
 
-  const localHandler = await createLocalHandlerFor(provider);
+  const localHandler = await createLocalHandlerFor(rawProvider);
   if (localHandler) {
     await app.register(async (scope) => {
       // Hand the raw request to the local provider's handler before anything reads its body.
@@ -259,6 +269,7 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
           method: ['GET', 'HEAD', 'POST', 'OPTIONS'],
           url,
           config: { access: 'public' },
+          schema: LOCAL_FILES_SCHEMA,
           handler: serveLocal,
         });
       }

@@ -13,7 +13,7 @@ import { createRepository } from './store/repository.js';
 const HELP = `upload-server: Strapi-compatible upload API over any upload-provider backend
 
 Usage:
-  upload-server start [--config FILE] [--port N] [--host H]
+  upload-server start [--config FILE] [--port N] [--host H] [--pretty | --json]
   upload-server token create --name NAME [--access read-only|full-access] [--config FILE]
   ${MIGRATE_USAGE}
   upload-server --help | --version
@@ -48,12 +48,20 @@ async function loadOrExit(file: string | undefined, overrides: Record<string, un
 async function start(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' }, host: { type: 'string' } },
+    options: {
+      config: { type: 'string', short: 'c' },
+      port: { type: 'string', short: 'p' },
+      host: { type: 'string' },
+      // Logs are pretty on a terminal and JSON otherwise; these force one or the other.
+      pretty: { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
     strict: true,
   });
   const { config, file } = await loadOrExit(values.config, {
     ...(values.port !== undefined ? { port: values.port } : {}),
     ...(values.host !== undefined ? { host: values.host } : {}),
+    ...(values.pretty ? { logFormat: 'pretty' } : values.json ? { logFormat: 'json' } : {}),
   });
   let app: Awaited<ReturnType<typeof buildApp>>;
   try {

@@ -1,4 +1,8 @@
 import { isProviderError, type ProviderErrorCode } from 'upload-provider';
+import { isDatabaseUnavailable } from './store/unavailable.js';
+
+/** Seconds a client is told to wait (`Retry-After`, and `details.retryAfter`) when the storage or database is away. */
+export const RETRY_AFTER_SECONDS = 5;
 
 /** The error names Strapi puts in `error.name`, by HTTP status. */
 const NAMES: Record<number, string> = {
@@ -88,11 +92,10 @@ export function toEnvelope(error: unknown): ErrorEnvelope {
     const s = STATUS_BY_CODE[code];
     // Provider-side failures are the server's problem: say which kind, never echo backend details.
     if (s >= 500) {
-      const message =
-        code === 'UNAVAILABLE'
-          ? 'The storage is unavailable; try again later'
-          : 'The storage failed to complete the request';
-      return envelope(s, message, { code });
+      if (code === 'UNAVAILABLE') {
+        return envelope(s, 'The storage is unavailable; try again later', { code, retryAfter: RETRY_AFTER_SECONDS });
+      }
+      return envelope(s, 'The storage failed to complete the request', { code });
     }
     return envelope(s, error.message, { code });
   }
@@ -100,6 +103,12 @@ export function toEnvelope(error: unknown): ErrorEnvelope {
   const fStatus = fe?.statusCode ?? fe?.status;
   if (typeof fStatus === 'number' && fStatus >= 400 && fStatus < 500) {
     return envelope(fStatus, fastifyMessage(fe), fe.code ? { code: fe.code } : {});
+  }
+  if (isDatabaseUnavailable(error)) {
+    return envelope(503, 'The database is unavailable; try again later', {
+      code: 'DATABASE_UNAVAILABLE',
+      retryAfter: RETRY_AFTER_SECONDS,
+    });
   }
   return envelope(500, 'Internal Server Error');
 }

@@ -419,9 +419,10 @@ forEachDatabase('POST /api/upload, storage failing', (kind) => {
         status: 503,
         name: 'ServiceUnavailableError',
         message: 'The storage is unavailable; try again later',
-        details: { code: 'UNAVAILABLE' },
+        details: { code: 'UNAVAILABLE', retryAfter: 5 },
       },
     });
+    expect(res.headers.get('retry-after')).toBe('5');
     expect(await diskProvider(root).list()).toEqual([]);
     expect(await h.rowCount()).toBe(0);
   });

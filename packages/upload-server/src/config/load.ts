@@ -73,6 +73,7 @@ export const ENV_VARS: Array<{ name: string; path: string[]; parse: (v: string) 
   { name: 'UPLOAD_ORPHAN_GRACE_MS', path: ['orphanGraceMs'], parse: parseIntOrRaw },
   { name: 'UPLOAD_CORS_ORIGINS', path: ['corsOrigins'], parse: (v) => (v.trim() === '*' ? '*' : parseList(v)) },
   { name: 'LOG_LEVEL', path: ['logLevel'], parse: (v) => v },
+  { name: 'LOG_FORMAT', path: ['logFormat'], parse: (v) => v },
 ];
 
 class EnvValueError extends Error {}

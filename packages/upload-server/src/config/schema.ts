@@ -155,6 +155,10 @@ export const configSchema = z
     /** Serve the media library page at `/media` (and redirect `/` there). */
     mediaLibrary: z.boolean().default(true),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** `json` (one object per line) or `pretty` (pino-pretty, for a terminal). Default: pretty when stdout is a TTY. */
+    logFormat: z.enum(['json', 'pretty']).optional(),
+    /** How often each server runs its sweeps, in milliseconds (each sweep takes its rows with a claim in the database). */
+    sweepIntervalMs: z.number().int().min(100).default(60_000),
     /** Trust `X-Forwarded-*` headers (behind a reverse proxy). */
     trustProxy: z.boolean().default(false),
     /** Let in-flight requests finish for at most this long on shutdown, in milliseconds. */

@@ -126,6 +126,8 @@ async function openPostgres(url: string, schema: string | undefined, poolSize: n
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
+    // A database that does not answer fails a request in seconds (a 503), instead of queueing it forever.
+    connectionTimeoutMillis: 5_000,
     ...(schema ? { options: `-c search_path="${schema}"` } : {}),
     // Byte sizes and counts are bigint; they fit a JS number far beyond any file we accept.
     types: {
@@ -135,6 +137,12 @@ async function openPostgres(url: string, schema: string | undefined, poolSize: n
           : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     },
   });
+  // An idle connection the server dropped (restart, pg_terminate_backend) is an event, not a crash: the pool
+  // discards it and opens a new one for the next query.
+  pool.on('error', () => {});
+  // The same for a connection in use (a transaction between two queries): its next query fails, and the pool drops
+  // it on release, instead of an 'error' event no one listens to ending the process.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     await sql`select 1`.execute(db);

@@ -22,7 +22,8 @@ export interface ListPaging {
 export interface Repository {
   readonly dialect: Dialect;
   insertFile(row: NewFileRow, links?: NewLink[], single?: (link: NewLink) => boolean): Promise<FileRow>;
-  updateFile(id: number, patch: FileRowUpdate): Promise<FileRow | undefined>;
+  /** Updates a row; with `ifObjectKey`, only while it still points at that object (undefined otherwise). */
+  updateFile(id: number, patch: FileRowUpdate, ifObjectKey?: string): Promise<FileRow | undefined>;
   findFile(id: number): Promise<FileRow | undefined>;
   findFileBySecretHash(secretHash: string): Promise<FileRow | undefined>;
   /** Deletes the row (and its links) and returns it, or undefined when there was none. */
@@ -103,8 +104,14 @@ export function createRepository(
             await addLinks(tx, inserted.id, links, single);
             return inserted;
           }),
-    updateFile: (id, patch) =>
-      db.updateTable('files').set(patch).where('id', '=', id).returningAll().executeTakeFirst(),
+    updateFile: (id, patch, ifObjectKey) =>
+      db
+        .updateTable('files')
+        .set(patch)
+        .where('id', '=', id)
+        .$if(ifObjectKey !== undefined, (q) => q.where('object_key', '=', ifObjectKey!))
+        .returningAll()
+        .executeTakeFirst(),
     findFile: (id) => db.selectFrom('files').selectAll().where('id', '=', id).executeTakeFirst(),
     findFileBySecretHash: (secretHash) =>
       db.selectFrom('files').selectAll().where('secret_hash', '=', secretHash).executeTakeFirst(),

@@ -76,32 +76,38 @@ export function createCommit(deps: UploadsDeps): Pick<Uploads, 'commit' | 'disca
     };
     try {
       if (options.replaceId !== undefined) {
-        const old = await repo.findFile(options.replaceId);
-        if (!old) throw new HttpError(404, 'file.notFound');
-        // The old objects are pending from before the row lets go of them until they are removed.
-        const before = await letGo(old);
-        let row: FileRow | undefined;
-        try {
-          row = await repo.transaction(async (tx) => {
-            const updated = await tx.updateFile(old.id, {
-              ...content,
-              name,
-              ...(info.alternativeText !== undefined ? { alternative_text: info.alternativeText } : {}),
-              ...(info.caption !== undefined ? { caption: info.caption } : {}),
+        // The update holds only while the row still points at the objects read here: a replace of the same file
+        // that wins in between (on any server) makes it read again, so the objects it let go are the ones removed.
+        for (let attempt = 0; attempt < 10; attempt++) {
+          const old = await repo.findFile(options.replaceId);
+          if (!old) throw new HttpError(404, 'file.notFound');
+          // The old objects are pending from before the row lets go of them until they are removed.
+          const before = await letGo(old);
+          let row: FileRow | undefined;
+          try {
+            row = await repo.transaction(async (tx) => {
+              const patch = {
+                ...content,
+                name,
+                ...(info.alternativeText !== undefined ? { alternative_text: info.alternativeText } : {}),
+                ...(info.caption !== undefined ? { caption: info.caption } : {}),
+              };
+              const updated = await tx.updateFile(old.id, patch, old.object_key);
+              if (updated) await tx.journal.clear(staged.pending);
+              return updated;
             });
-            if (updated) await tx.journal.clear(staged.pending);
-            return updated;
-          });
-        } catch (error) {
-          await before.keep();
-          throw error;
+          } catch (error) {
+            await before.keep();
+            throw error;
+          }
+          if (!row) {
+            await before.keep();
+            continue;
+          }
+          await removeObjects(old);
+          return row;
         }
-        if (!row) {
-          await before.keep();
-          throw new HttpError(404, 'file.notFound');
-        }
-        await removeObjects(old);
-        return row;
+        throw new HttpError(409, 'The file is being replaced by other requests at the same time: try again');
       }
       const row: NewFileRow = {
         ...content,

@@ -54,11 +54,18 @@ export async function sweepExpiredDirectUploads(deps: SweepDeps, now: number = D
   return swept;
 }
 
+/** How often the sweeps run, and who counts them (the metrics). */
+export interface SweepSchedule {
+  intervalMs?: number;
+  /** Called after each sweep that ran (not one skipped for another server's), with what it removed. */
+  onSweep?: (kind: string, removed: number) => void;
+}
+
 /**
  * Runs the sweeps once the server is ready (before it listens: what a killed process left is gone before new
  * uploads come), then every {@link SWEEP_INTERVAL_MS}, until it closes (which waits for a sweep in progress).
  */
-export function startSweeps(app: FastifyInstance, deps: AllSweepsDeps): void {
+export function startSweeps(app: FastifyInstance, deps: AllSweepsDeps, schedule: SweepSchedule = {}): void {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   const orphans = {
@@ -72,17 +79,24 @@ export function startSweeps(app: FastifyInstance, deps: AllSweepsDeps): void {
   };
   const run = () => {
     running = (async () => {
-      await sweepExpiredDirectUploads(deps).catch((error) =>
-        deps.log.error({ err: error }, 'direct upload sweep failed'),
+      await sweepExpiredDirectUploads(deps).then(
+        (removed) => schedule.onSweep?.('direct-uploads', removed),
+        (error) => deps.log.error({ err: error }, 'direct upload sweep failed'),
       );
-      await sweepOrphans(orphans).catch((error) => deps.log.error({ err: error }, 'orphan sweep failed'));
+      await sweepOrphans(orphans).then(
+        (result) => {
+          if (!result.skipped)
+            schedule.onSweep?.('orphans', result.removed + result.spoolFolders + result.providerTemp);
+        },
+        (error) => deps.log.error({ err: error }, 'orphan sweep failed'),
+      );
       await deps.resumable?.expire().catch((error) => deps.log.error({ err: error }, 'resumable upload sweep failed'));
     })();
     return running;
   };
   app.addHook('onReady', async () => {
     await run();
-    timer = setInterval(run, SWEEP_INTERVAL_MS);
+    timer = setInterval(run, schedule.intervalMs ?? SWEEP_INTERVAL_MS);
     timer.unref();
   });
   app.addHook('onClose', async () => {

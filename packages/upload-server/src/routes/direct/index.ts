@@ -12,6 +12,7 @@ import { ImageError } from '../../images/index.js';
 import { type NewLink, nowIso } from '../../store/repository.js';
 import { type FileInfo, folderOf, type StagedFile, tooLarge } from '../../uploads/index.js';
 import { CONFIRM_GRACE_MS } from '../../uploads/sweep.js';
+import { COMPLETE_SCHEMA, REQUEST_SCHEMA } from './schemas.js';
 
 const UPLOAD_ID = /^du_[0-9a-f]{32}$/;
 
@@ -33,7 +34,7 @@ function requireString(value: unknown, name: string, max = 255): string {
 export const directRoutes: FastifyPluginAsync = async (app) => {
   const ctx = app.uploads;
 
-  app.post('/api/upload/direct', async (request, reply) => {
+  app.post('/api/upload/direct', { schema: REQUEST_SCHEMA }, async (request, reply) => {
     const body = request.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new HttpError(
@@ -112,7 +113,7 @@ export const directRoutes: FastifyPluginAsync = async (app) => {
 
   // claim → stat → size policy → adopt (type, dimensions, formats) → commit. A refused object is deleted and the
   // upload expires; a failure that is not the object's fault releases the claim, so the client can confirm again.
-  app.post('/api/upload/direct/:uploadId/complete', async (request, reply) => {
+  app.post('/api/upload/direct/:uploadId/complete', { schema: COMPLETE_SCHEMA }, async (request, reply) => {
     const { uploadId } = request.params as { uploadId: string };
     const { directUploads } = ctx.repo;
     const row =

@@ -10,6 +10,7 @@ import { checkName, sha256Hex } from '../../files/names.js';
 import { readUploadForm } from '../../http/form.js';
 import { absoluteUrl, clientAbortSignal } from '../../http/request.js';
 import type { FileEntityRow, FileRow } from '../../store/schema.js';
+import { DOWNLOAD_SCHEMA, FROM_URL_SCHEMA, SIGN_URLS_SCHEMA, UPLOAD_SCHEMA } from './schemas.js';
 
 const debug = createDebug('upload-server:files');
 
@@ -119,7 +120,7 @@ export const filesRoutes: FastifyPluginAsync = async (app) => {
   const ctx = app.uploads;
   const allow = new AllowList(ctx.config.fromUrl.allow);
 
-  app.post('/api/files', async (request, reply) => {
+  app.post('/api/files', { schema: UPLOAD_SCHEMA }, async (request, reply) => {
     const signal = clientAbortSignal(request, reply);
     if (!request.isMultipart())
       throw new HttpError(400, 'Send the file as multipart/form-data, in a part named "file"');
@@ -139,7 +140,7 @@ export const filesRoutes: FastifyPluginAsync = async (app) => {
     return secretFile(row);
   });
 
-  app.post('/api/files/from-url', async (request, reply) => {
+  app.post('/api/files/from-url', { schema: FROM_URL_SCHEMA }, async (request, reply) => {
     const body = request.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new HttpError(400, 'Send a JSON object: { "url": "https://…", "name"?, "method"?, "headers"? }');
@@ -186,6 +187,7 @@ export const filesRoutes: FastifyPluginAsync = async (app) => {
     // The secret addresses a file; a read token authorises the download, unless secrets are public links by choice.
     config: { access: ctx.config.publicSecretLinks ? 'public' : 'read' },
     exposeHeadRoute: false,
+    schema: DOWNLOAD_SCHEMA,
     handler: async (request, reply) => {
       const row = await findBySecret(ctx, (request.params as { secret?: unknown }).secret);
       if (!row) return secretNotFound(reply);
@@ -236,7 +238,7 @@ export const filesRoutes: FastifyPluginAsync = async (app) => {
     },
   });
 
-  app.post('/api/files/sign-urls', { config: { access: 'read' } }, async (request) => {
+  app.post('/api/files/sign-urls', { config: { access: 'read' }, schema: SIGN_URLS_SCHEMA }, async (request) => {
     const body = request.body as { secrets?: unknown } | null;
     const secrets = body?.secrets;
     if (!Array.isArray(secrets) || secrets.some((s) => typeof s !== 'string')) {

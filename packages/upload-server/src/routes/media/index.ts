@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { envelope } from '../../errors.js';
+import { ASSET_SCHEMA, PAGE_SCHEMA, ROOT_SCHEMA } from './schemas.js';
 
 /** Where the page is served. */
 export const MEDIA_PATH = '/media';
@@ -53,10 +54,12 @@ export const mediaRoutes: FastifyPluginAsync = async (app) => {
     return reply.sendFile('index.html', { cacheControl: false });
   };
 
-  app.get('/', { config: { access: 'public' } }, (_request, reply) => reply.redirect(`${MEDIA_PATH}/`, 302));
-  app.get(MEDIA_PATH, { config: { access: 'public' } }, page);
+  app.get('/', { config: { access: 'public' }, schema: ROOT_SCHEMA }, (_request, reply) =>
+    reply.redirect(`${MEDIA_PATH}/`, 302),
+  );
+  app.get(MEDIA_PATH, { config: { access: 'public' }, schema: PAGE_SCHEMA }, page);
   // Built assets carry a content hash in their names: they never change, so browsers may keep them.
-  app.get(`${MEDIA_PATH}/assets/:file`, { config: { access: 'public' } }, (request, reply) => {
+  app.get(`${MEDIA_PATH}/assets/:file`, { config: { access: 'public' }, schema: ASSET_SCHEMA }, (request, reply) => {
     if (!built) return notBuilt(reply);
     const { file } = request.params as { file: string };
     // Vite's names are `name-hash.ext`: anything else (dots first, slashes) is not one of ours.

@@ -5,6 +5,7 @@ import { toFileEntity } from '../../files/entity.js';
 import type { FileEntity } from '../../files/model.js';
 import { type ListQuery, parseListQuery } from '../../query/index.js';
 import type { FileRow } from '../../store/schema.js';
+import { DELETE_SCHEMA, FILE_SCHEMA, LIST_SCHEMA, PAGE_SCHEMA } from './schemas.js';
 
 /** Whether `populate` asks for the file's links (`populate=related`, `populate=*`, `populate[related]=…`). */
 function wantsRelated(populate: unknown): boolean {
@@ -49,18 +50,18 @@ async function list(ctx: UploadsContext, query: Record<string, unknown>, paginat
 }
 
 export function registerFileRoutes(app: FastifyInstance): void {
-  app.get('/api/upload/files', async (request) => {
+  app.get('/api/upload/files', { schema: LIST_SCHEMA }, async (request) => {
     const { data } = await list(app.uploads, request.query as Record<string, unknown>, false);
     return data;
   });
 
-  app.get('/api/upload/files/page', async (request) => {
+  app.get('/api/upload/files/page', { schema: PAGE_SCHEMA }, async (request) => {
     const query = request.query as Record<string, unknown>;
     const { data, pagination } = await list(app.uploads, query, true);
     return { data, meta: { pagination } };
   });
 
-  app.get('/api/upload/files/:id', async (request) => {
+  app.get('/api/upload/files/:id', { schema: FILE_SCHEMA }, async (request) => {
     const ctx = app.uploads;
     const id = parseFileId((request.params as { id?: string }).id);
     const row = await ctx.repo.findFile(id);
@@ -69,7 +70,7 @@ export function registerFileRoutes(app: FastifyInstance): void {
     return entity;
   });
 
-  app.delete('/api/upload/files/:id', async (request) => {
+  app.delete('/api/upload/files/:id', { schema: DELETE_SCHEMA }, async (request) => {
     const ctx = app.uploads;
     const id = parseFileId((request.params as { id?: string }).id);
     const row = await ctx.repo.findFile(id);

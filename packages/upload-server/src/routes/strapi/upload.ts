@@ -9,6 +9,7 @@ import { clientAbortSignal, parseIdParam } from '../../http/request.js';
 import { nowIso } from '../../store/repository.js';
 import type { FileEntityRow, FileRow } from '../../store/schema.js';
 import type { StagedFile } from '../../uploads/index.js';
+import { UPLOAD_SCHEMA } from './schemas.js';
 
 async function updateFileInfo(ctx: UploadsContext, id: number, rawInfo: unknown[] | undefined) {
   const row = await ctx.repo.findFile(id);
@@ -34,7 +35,7 @@ function fieldValues(fields: FormFields) {
 }
 
 export function registerUploadRoute(app: FastifyInstance): void {
-  app.post('/api/upload', async (request, reply) => {
+  app.post('/api/upload', { schema: UPLOAD_SCHEMA }, async (request, reply) => {
     const ctx = app.uploads;
     const query = request.query as Record<string, unknown>;
     const id = parseIdParam(query.id);

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../../errors.js';
 import { TUS_PATH } from '../../resumable/index.js';
+import { CREATE_SCHEMA, UPLOAD_SCHEMA } from './schemas.js';
 
 const CHUNK_TYPE = 'application/offset+octet-stream';
 
@@ -26,7 +27,10 @@ export const tusRoutes: FastifyPluginAsync = async (app) => {
     reply.raw.setHeader('x-content-type-options', 'nosniff');
     await resumable.server.handle(request.raw, reply.raw);
   };
-  for (const url of [TUS_PATH, `${TUS_PATH}/:uploadId`]) {
-    app.route({ method: ['POST', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS'], url, handler: handle });
+  for (const [url, schema] of [
+    [TUS_PATH, CREATE_SCHEMA],
+    [`${TUS_PATH}/:uploadId`, UPLOAD_SCHEMA],
+  ] as const) {
+    app.route({ method: ['POST', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS'], url, schema, handler: handle });
   }
 };
