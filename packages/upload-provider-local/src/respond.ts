@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isProviderError, type ProviderError } from 'upload-provider';
+import { drainRequest, isProviderError, type ProviderError } from 'upload-provider';
 import type { LocalInternals } from './internals.js';
 
 /** A refusal the handler answers on purpose: its status, code and message reach the client as they are. */
@@ -85,34 +85,7 @@ export async function sendError(
   if (!req.readableEnded && !req.destroyed) {
     // A browser still uploading when the socket closes reports a reset, not the answer: read and discard the rest
     // first, up to `drainLimit` bytes; beyond that, answer and hang up.
-    if (!(await drain(req, drainLimit))) res.setHeader('Connection', 'close');
+    if (!(await drainRequest(req, drainLimit))) res.setHeader('Connection', 'close');
   }
   sendJson(res, status, body);
-}
-
-/** Reads and discards what is left of a request body; true when it ended within `limit` bytes. */
-function drain(req: IncomingMessage, limit: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    let drained = 0;
-    const finish = (complete: boolean) => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('close', onClose);
-      resolve(complete);
-    };
-    const onData = (chunk: Buffer) => {
-      drained += chunk.length;
-      if (drained > limit) {
-        req.pause();
-        finish(false);
-      }
-    };
-    const onEnd = () => finish(true);
-    const onClose = () => finish(req.readableEnded);
-    req.on('data', onData);
-    req.once('end', onEnd);
-    req.once('close', onClose);
-    req.on('error', () => undefined);
-    req.resume();
-  });
 }

@@ -1,37 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { contentDisposition, isProviderError, normaliseKey } from 'upload-provider';
+import { contentDisposition, etagMatches, isProviderError, normaliseKey, parseRange } from 'upload-provider';
 import type { LocalInternals } from './internals.js';
 import { HttpError, stripProvider } from './respond.js';
 import { verifyGrant } from './signing.js';
 import { etagOf, type OpenFile } from './store.js';
-
-// parseRange and etagMatches repeat upload-server's files route (D53). Their home is the contract, shared by both;
-// moving them is the contract owner's change, so they stay here until it has them.
-
-/** The byte range a `Range` header asks for: a range, `'unsatisfiable'`, or null to serve the whole file. */
-export function parseRange(header: string, size: number): { start: number; end: number } | 'unsatisfiable' | null {
-  const match = /^bytes=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
-  if (!match) return null; // several ranges or a unit we do not know: the whole file is a valid answer
-  const [, first, last] = match;
-  if (first === '' && last === '') return null;
-  if (first === '') {
-    const suffix = Number(last);
-    if (suffix === 0 || size === 0) return 'unsatisfiable';
-    return { start: Math.max(0, size - suffix), end: size - 1 };
-  }
-  const start = Number(first);
-  const end = last === '' ? size - 1 : Math.min(Number(last), size - 1);
-  if (last !== '' && Number(last) < start) return null; // invalid syntax: ignore the header (RFC 9110 14.1.1)
-  if (start >= size) return 'unsatisfiable';
-  return { start, end };
-}
-
-function etagMatches(header: string, etag: string): boolean {
-  if (header.trim() === '*') return true;
-  const weakless = (tag: string) => tag.trim().replace(/^W\//, '');
-  return header.split(',').some((tag) => weakless(tag) === weakless(etag));
-}
 
 /** The object name for a URL path under the base path; every hostile form is refused here, before any I/O. */
 function objectNameOf(internals: LocalInternals, rawKey: string): string {

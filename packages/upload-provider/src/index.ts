@@ -33,6 +33,7 @@ export {
   toProviderError,
 } from './errors.js';
 export { type GuardOptions, guardProvider, isGuarded } from './guard.js';
+export { drainRequest, etagMatches, parseRange } from './http.js';
 export {
   type BuildKeyOptions,
   buildKey,

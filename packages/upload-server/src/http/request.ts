@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { drainRequest as drainBody } from 'upload-provider';
 import { HttpError } from '../errors.js';
 
 /** The `id` query parameter of `POST /api/upload?id=`, or undefined. */
@@ -41,41 +42,9 @@ export const DRAIN_LIMIT_BYTES = 8 * 1024 * 1024;
 export const DRAIN_IDLE_MS = 5_000;
 
 /**
- * Reads and discards what is left of a request body, so a client still sending (a refused upload) sees the answer
- * instead of a reset. Resolves true when the body ended within `limit` bytes (the connection can stay open); false
- * past the limit, or when the client sends nothing for {@link DRAIN_IDLE_MS}.
+ * Reads and discards what is left of a refused request's body (up to `limit` bytes, giving up after
+ * {@link DRAIN_IDLE_MS} without a chunk), so a client still sending sees the answer; true when the body ended.
  */
 export function drainRequest(req: IncomingMessage, limit = DRAIN_LIMIT_BYTES): Promise<boolean> {
-  if (req.readableEnded || req.destroyed) return Promise.resolve(!req.destroyed);
-  return new Promise((resolve) => {
-    let drained = 0;
-    const idle = setTimeout(() => {
-      req.pause();
-      finish(false);
-    }, DRAIN_IDLE_MS);
-    const finish = (complete: boolean) => {
-      clearTimeout(idle);
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('close', onClose);
-      resolve(complete);
-    };
-    const onData = (chunk: Buffer) => {
-      idle.refresh();
-      drained += chunk.length;
-      if (drained > limit) {
-        req.pause();
-        finish(false);
-      }
-    };
-    const onEnd = () => finish(true);
-    const onClose = () => finish(req.readableEnded);
-    // Whatever was reading the body (the multipart parser) gave up on it: the rest comes here.
-    req.unpipe();
-    req.on('data', onData);
-    req.once('end', onEnd);
-    req.once('close', onClose);
-    req.on('error', () => undefined);
-    req.resume();
-  });
+  return drainBody(req, limit, DRAIN_IDLE_MS);
 }

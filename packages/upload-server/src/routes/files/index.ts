@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import { contentDisposition, createDebug } from 'upload-provider';
+import { contentDisposition, createDebug, etagMatches, parseRange } from 'upload-provider';
 import { isInlineSafe } from '../../content/index.js';
 import type { UploadsContext } from '../../context.js';
 import { envelope, HttpError } from '../../errors.js';
@@ -47,29 +47,6 @@ function etagOf(row: FileRow): string {
     .digest('base64url')
     .slice(0, 27);
   return `"${digest}"`;
-}
-
-function etagMatches(header: string, etag: string): boolean {
-  if (header.trim() === '*') return true;
-  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
-}
-
-/** A `Range: bytes=…` header: one range, `'unsatisfiable'`, or null for the whole file (absent, several, invalid). */
-function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | null {
-  if (!header) return null;
-  const match = /^bytes=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
-  if (!match) return null;
-  const [, first = '', last = ''] = match;
-  if (first === '' && last === '') return null;
-  if (first === '') {
-    const suffix = Number(last);
-    if (suffix === 0 || size === 0) return 'unsatisfiable';
-    return { start: Math.max(0, size - suffix), end: size - 1 };
-  }
-  const start = Number(first);
-  if (last !== '' && Number(last) < start) return null;
-  if (start >= size) return 'unsatisfiable';
-  return { start, end: last === '' ? size - 1 : Math.min(Number(last), size - 1) };
 }
 
 /** One answer for malformed and unknown secrets alike: nothing tells whether a file exists, nothing is echoed. */
