@@ -1,4 +1,3 @@
-import multipart from '@fastify/multipart';
 import Fastify, {
   type FastifyInstance,
   type FastifyReply,
@@ -18,7 +17,7 @@ import { answerClientError } from './http/client-error.js';
 import { registerHealth } from './http/health.js';
 import { drainRequest } from './http/request.js';
 import { createImageProcessor, type ImageProcessor } from './images/index.js';
-import { serializeRequest } from './logging.js';
+import { RequestLog, serializeRequest } from './logging.js';
 import { createMetrics, measureProvider, registerMetrics } from './metrics/index.js';
 import { LOCAL_FILES_SCHEMA, registerOpenApi } from './openapi/index.js';
 import { createLocalHandlerFor, createProvider, LOCAL_BASE_PATH } from './provider.js';
@@ -84,6 +83,7 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
         ? { stream: pretty({ translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', destination: 1 }) }
         : {}),
     },
+    logController: new RequestLog(),
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
@@ -128,7 +128,7 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
   }
   // Every call the server makes to the storage is timed and counted; the local handler gets the provider itself.
   const provider = measureProvider(rawProvider, metrics);
-  const repo = createRepository(database.db, database.dialect);
+  const repo = createRepository(database.db, database.dialect, { dataVersion: database.dataVersion });
   const auth = createAuthState(config, repo);
 
   const open = await auth.open();
@@ -219,17 +219,8 @@ export async function buildApp(config: UploadServerConfig, options: BuildAppOpti
     }
   });
 
-  await app.register(multipart, {
-    limits: {
-      fileSize: config.sizeLimit,
-      files: 100,
-      fields: 100,
-      fieldSize: 1024 * 1024,
-      parts: 1000,
-      headerPairs: 200,
-    },
-    throwFileSizeLimit: true,
-  });
+  // A multipart body is left unread here: `readUploadForm` streams it, part by part, into the pipeline.
+  app.addContentTypeParser('multipart/form-data', (_request, _payload, done) => done(null));
   // Counted before the access check, so refused requests are counted too.
   registerMetrics(app, metrics);
   // CORS first: a preflight carries no token and must be answered before the access check.

@@ -121,8 +121,6 @@ function fastifyMessage(error: FastifyLikeError): string {
       return 'The JSON body is empty: send a JSON object or omit the Content-Type header';
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return 'The request body is too large';
-    case 'FST_REQ_FILE_TOO_LARGE':
-      return 'A file is larger than the size limit';
     default:
       return error.message || 'Bad Request';
   }

@@ -127,8 +127,32 @@ for (const kind of databases()) {
       expect(Number(after?.n)).toBe(Number(before?.n));
     });
 
+    test('transactions asked for together (one commit on SQLite): each keeps or undoes only its own writes', async () => {
+      const names = ['g1', 'g2', 'g3', 'g4', 'g5'];
+      const taken = row('g0');
+      await repo.insertFile(taken);
+      const results = await Promise.allSettled([
+        repo.transaction((tx) => tx.insertFile(row('g1'))),
+        repo.transaction(async (tx) => {
+          await tx.insertFile(row('g2'));
+          throw new Error('g2 gives up');
+        }),
+        repo.transaction((tx) => tx.insertFile(row('g3'))),
+        repo.transaction(async (tx) => {
+          await tx.insertFile(row('g4'));
+          // A statement the database refuses, after one it took: the whole transaction goes, not only the statement.
+          return tx.insertFile(row('g5', { document_id: taken.document_id }));
+        }),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected']);
+      expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ message: 'g2 gives up' });
+      expect((results[3] as PromiseRejectedResult).reason).toMatchObject(uniqueViolation);
+      const kept = await opened.db.selectFrom('files').select('name').where('name', 'in', names).execute();
+      expect(kept.map((r) => r.name).sort()).toEqual(['g1', 'g3']);
+    });
+
     test('tokens: created hashed, found by hash, names unique, counted', async () => {
-      expect(await repo.countTokens()).toBe(0);
+      expect(await repo.hasTokens()).toBe(false);
       const t = await repo.createToken({ name: 'ci', tokenHash: 'a'.repeat(64), access: 'read-only' });
       expect(t).toMatchObject({ name: 'ci', access: 'read-only', last_used_at: null });
       await expect(
@@ -138,10 +162,37 @@ for (const kind of databases()) {
       expect(await repo.findTokenByHash('c'.repeat(64))).toBeUndefined();
       await repo.touchToken(t.id, nowIso());
       expect((await repo.findTokenByHash('a'.repeat(64)))?.last_used_at).not.toBeNull();
-      expect(await repo.countTokens()).toBe(1);
+      expect(await repo.hasTokens()).toBe(true);
     });
   });
 }
+
+describe('whether tokens exist (SQLite keeps the answer until the database changes)', () => {
+  test('a token another connection creates (upload-server token create) is seen at once; one made here too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'upload-server-tokens-'));
+    const server = await openDatabase({ dataDir: dir });
+    const cli = await openDatabase({ dataDir: dir });
+    try {
+      const repo = createRepository(server.db, server.dialect, { dataVersion: server.dataVersion });
+      expect(await repo.hasTokens()).toBe(false);
+      expect(await repo.hasTokens()).toBe(false); // the kept answer
+      await createRepository(cli.db, cli.dialect).createToken({
+        name: 'ci',
+        tokenHash: 'a'.repeat(64),
+        access: 'read-only',
+      });
+      expect(await repo.hasTokens()).toBe(true);
+      await cli.db.deleteFrom('api_tokens').execute();
+      expect(await repo.hasTokens()).toBe(false);
+      await repo.createToken({ name: 'here', tokenHash: 'b'.repeat(64), access: 'read-only' });
+      expect(await repo.hasTokens()).toBe(true);
+    } finally {
+      await cli.close();
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('store errors', () => {
   test('an unreachable PostgreSQL fails fast with its error (and leaves no pool open)', async () => {

@@ -50,7 +50,7 @@ export function createAuthState(config: UploadServerConfig, repo: Repository): A
   }));
   return {
     async open() {
-      return configured.length === 0 && (await repo.countTokens()) === 0;
+      return configured.length === 0 && !(await repo.hasTokens());
     },
     async check(token) {
       const digest = hashToken(token);

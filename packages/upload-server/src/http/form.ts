@@ -1,5 +1,9 @@
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import { Busboy, type BusboyHeaders } from '@fastify/busboy';
 import type { FastifyRequest } from 'fastify';
 import type { UploadServerConfig } from '../config/schema.js';
+import { essence } from '../content/index.js';
 import { HttpError } from '../errors.js';
 import { checkName } from '../files/names.js';
 import type { NewLink } from '../store/repository.js';
@@ -10,10 +14,101 @@ export type FormFields = Map<string, string[]>;
 
 const FILE_FIELDS = new Set(['files', 'files[]']);
 const MAX_FIELD_BYTES = 64 * 1024;
+/** What one form may hold. Past these the upload is refused with a 413 that names the limit. */
+export const FORM_LIMITS = { files: 100, fields: 100, parts: 1000, headerPairs: 200 } as const;
+
+/** Whether the body is a multipart form (its parser, registered in `app.ts`, leaves the body for `readUploadForm`). */
+export function isMultipart(request: FastifyRequest): boolean {
+  return essence(request.headers['content-type']) === 'multipart/form-data';
+}
 
 export interface ReadFormResult {
   fields: FormFields;
   staged: StagedFile[];
+}
+
+type FilePart = Readable & { truncated: boolean };
+type Part =
+  | { kind: 'file'; field: string; file: FilePart; filename: string | undefined; mime: string }
+  | { kind: 'field'; field: string; value: string; truncated: boolean };
+
+/**
+ * The parts of a multipart body in the order they arrive, read by busboy. A part is handed out only when the one
+ * before it is done with, so each file is streamed (or resumed) before the next is read; busboy's back-pressure holds
+ * the body meanwhile. `close` stops reading: the rest of the body is left to the refusal's drain.
+ */
+function formParts(req: IncomingMessage, sizeLimit: number) {
+  const parser = new Busboy({
+    headers: req.headers as BusboyHeaders,
+    limits: { ...FORM_LIMITS, fileSize: sizeLimit, fieldSize: MAX_FIELD_BYTES + 1 },
+  });
+  const queue: Part[] = [];
+  let failure: unknown;
+  let finished = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const resume = wake;
+    wake = undefined;
+    resume?.();
+  };
+  const fail = (error: unknown) => {
+    failure ??= error;
+    notify();
+  };
+  parser.on('file', (field: string, file: Readable, filename: string | undefined, _encoding: string, mime: string) => {
+    // busboy reports a part cut short by emitting 'error' on its stream; destroying it with that error makes it the
+    // stream's `errored`, the sign of a malformed body. A file never read (the form was refused) ends nothing.
+    file.on('error', (error) => {
+      if (!file.destroyed) file.destroy(error);
+    });
+    // Over the limit: fail the file now, instead of reading the rest of it for nothing.
+    file.once('limit', () => file.destroy(tooLarge(sizeLimit)));
+    queue.push({ kind: 'file', field: field ?? '', file: file as FilePart, filename, mime });
+    notify();
+  });
+  parser.on('field', (field: string, value: string, _nameTruncated: boolean, valueTruncated: boolean) => {
+    queue.push({ kind: 'field', field: field ?? '', value, truncated: valueTruncated });
+    notify();
+  });
+  const overLimit = (what: string, limit: number) => () =>
+    fail(new HttpError(413, `The form has more than ${limit} ${what}: send fewer in one request`, { limit }));
+  parser.on('filesLimit', overLimit('files', FORM_LIMITS.files));
+  parser.on('fieldsLimit', overLimit('fields', FORM_LIMITS.fields));
+  parser.on('partsLimit', overLimit('parts', FORM_LIMITS.parts));
+  parser.on('error', (error: Error) => fail(malformed(error)));
+  parser.on('finish', () => {
+    finished = true;
+    notify();
+  });
+  // The client went away mid-body: nothing more will come.
+  const onClose = () => {
+    if (!req.readableEnded) fail(malformed(new Error('the client closed the connection before the end of the form')));
+  };
+  req.once('close', onClose);
+  req.pipe(parser);
+
+  return {
+    async *[Symbol.asyncIterator](): AsyncGenerator<Part> {
+      for (;;) {
+        if (failure !== undefined) throw failure;
+        const next = queue.shift();
+        if (next) yield next;
+        else if (finished) return;
+        else await new Promise<void>((resolve) => (wake = resolve));
+      }
+    },
+    close() {
+      req.off('close', onClose);
+      for (const part of queue) if (part.kind === 'file') part.file.resume();
+      if (finished) return;
+      req.unpipe(parser);
+      parser.destroy();
+    },
+  };
+}
+
+function malformed(error: Error): HttpError {
+  return new HttpError(400, `The multipart body is malformed: ${error.message}`);
 }
 
 /**
@@ -26,20 +121,27 @@ export async function readUploadForm(
   ctx: { uploads: Uploads; config: Pick<UploadServerConfig, 'sizeLimit'> },
   options: { maxFiles?: number; signal: AbortSignal; withSecret?: boolean; fileFields?: Set<string> },
 ): Promise<ReadFormResult> {
-  if (!request.isMultipart()) {
+  if (!isMultipart(request)) {
     throw new HttpError(400, 'Send the files as multipart/form-data, in a part named "files"');
   }
   const fields: FormFields = new Map();
   const staged: StagedFile[] = [];
   const fileFields = options.fileFields ?? FILE_FIELDS;
+  let parts: ReturnType<typeof formParts> | undefined;
   try {
-    for await (const part of request.parts()) {
-      if (part.type === 'file') {
-        if (!fileFields.has(part.fieldname)) {
+    try {
+      parts = formParts(request.raw, ctx.config.sizeLimit);
+    } catch (error) {
+      // busboy refuses a Content-Type without a boundary when it is created.
+      throw malformed(error as Error);
+    }
+    for await (const part of parts) {
+      if (part.kind === 'file') {
+        if (!fileFields.has(part.field)) {
           part.file.resume();
           throw new HttpError(
             400,
-            `Unexpected file field "${part.fieldname}": send files in parts named ${[...fileFields].map((f) => `"${f}"`).join(' or ')}`,
+            `Unexpected file field "${part.field}": send files in parts named ${[...fileFields].map((f) => `"${f}"`).join(' or ')}`,
           );
         }
         if (options.maxFiles !== undefined && staged.length >= options.maxFiles) {
@@ -54,48 +156,30 @@ export async function readUploadForm(
             stream: file,
             truncated: () => file.truncated,
             filename: part.filename || 'file',
-            claimedMime: part.mimetype,
+            claimedMime: part.mime,
             signal: options.signal,
             ...(path ? { folderPath: path } : {}),
             ...(options.withSecret ? { withSecret: true } : {}),
           }),
         );
       } else {
-        if (part.fieldname === 'path' && staged.length > 0) {
+        if (part.field === 'path' && staged.length > 0) {
           // Files are stored as they stream in, so their folder must be known before the first one.
           throw new HttpError(400, 'Send the "path" field before the files: it decides where each file is stored');
         }
-        const value = typeof part.value === 'string' ? part.value : String(part.value ?? '');
-        if (Buffer.byteLength(value) > MAX_FIELD_BYTES)
-          throw new HttpError(400, `The field "${part.fieldname}" is too long`);
-        const list = fields.get(part.fieldname) ?? [];
-        list.push(value);
-        fields.set(part.fieldname, list);
+        if (part.truncated || Buffer.byteLength(part.value) > MAX_FIELD_BYTES)
+          throw new HttpError(400, `The field "${part.field}" is too long`);
+        const list = fields.get(part.field) ?? [];
+        list.push(part.value);
+        fields.set(part.field, list);
       }
     }
   } catch (error) {
+    parts?.close();
     await Promise.all(staged.map((s) => ctx.uploads.discard(s)));
-    throw mapMultipartError(error, ctx.config.sizeLimit);
+    throw error;
   }
   return { fields, staged };
-}
-
-function mapMultipartError(error: unknown, sizeLimit: number): unknown {
-  const code = (error as { code?: string })?.code;
-  if (code === 'FST_REQ_FILE_TOO_LARGE') return tooLarge(sizeLimit);
-  if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') {
-    return new HttpError(413, (error as Error).message);
-  }
-  if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') return new HttpError(400, 'The body is not multipart/form-data');
-  if (
-    error instanceof Error &&
-    /Unexpected end of (form|multipart)|Part terminated early|Malformed part header|Multipart: Boundary not found/i.test(
-      error.message,
-    )
-  ) {
-    return new HttpError(400, `The multipart body is malformed: ${error.message}`);
-  }
-  return error;
 }
 
 export function firstField(fields: FormFields, name: string): string | undefined {

@@ -24,6 +24,11 @@ export interface OpenDatabase {
   dialect: Dialect;
   /** A description safe to log (no password). */
   describe: string;
+  /**
+   * SQLite only: `PRAGMA data_version`, which changes when another connection (another process) commits, and not
+   * for this connection's own commits. Read without kysely: it is asked on every request.
+   */
+  dataVersion?: () => number;
   close(): Promise<void>;
 }
 
@@ -84,7 +89,14 @@ function openSqlite(options: DatabaseOptions): OpenDatabase {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = NORMAL');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
-  return { db, dialect: 'sqlite', describe: `sqlite:${file}`, close: () => db.destroy() };
+  const dataVersion = sqlite.prepare('pragma data_version').pluck();
+  return {
+    db,
+    dialect: 'sqlite',
+    describe: `sqlite:${file}`,
+    dataVersion: () => dataVersion.get() as number,
+    close: () => db.destroy(),
+  };
 }
 
 /** How many distinct SQL texts keep their prepared statement (list queries vary with their filters). */

@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { FILE_QUERY_COLUMNS, type ListQuery, type PaginationMeta, runListQuery } from '../query/index.js';
 import { createDirectUploadStore, type DirectUploadStore } from './direct-uploads.js';
+import { createGroupCommit } from './group-commit.js';
 import { createJournal, type Journal } from './journal.js';
 import type { ApiTokenRow, Database, Dialect, FileLinkRow, FileRow, FileRowUpdate, NewFileRow } from './schema.js';
 import { createTusUploadStore, type TusUploadStore } from './tus-uploads.js';
@@ -44,7 +45,8 @@ export interface Repository {
   readonly tusUploads: TusUploadStore;
   createToken(row: { name: string; tokenHash: string; access: ApiTokenRow['access'] }): Promise<ApiTokenRow>;
   findTokenByHash(tokenHash: string): Promise<ApiTokenRow | undefined>;
-  countTokens(): Promise<number>;
+  /** Whether any token is stored (asked on every request while none is, so cheap on SQLite). */
+  hasTokens(): Promise<boolean>;
   touchToken(id: number, at: string): Promise<void>;
   transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T>;
 }
@@ -53,12 +55,22 @@ export function nowIso(): string {
   return new Date().toISOString();
 }
 
-/** `held`: the journal keys this process holds, shared by the repositories of its transactions. */
+export interface RepositoryOptions {
+  /** The journal keys this process holds, shared by the repositories of its transactions. */
+  held?: Set<string>;
+  /** SQLite's `PRAGMA data_version`: changes when another connection commits (see `OpenDatabase`). */
+  dataVersion?: (() => number) | undefined;
+}
+
 export function createRepository(
   db: Kysely<Database> | Transaction<Database>,
   dialect: Dialect,
-  held: Set<string> = new Set(),
+  options: RepositoryOptions = {},
 ): Repository {
+  const held = options.held ?? new Set<string>();
+  // Whether tokens exist, kept until a token is created here or another connection (`upload-server token create`)
+  // commits: the answer anonymous access hangs on, without reading the table on every request.
+  let tokensKnown: { version: number; exist: boolean } | undefined;
   const addLinks = async (
     tx: Kysely<Database>,
     fileId: number,
@@ -90,8 +102,10 @@ export function createRepository(
     }
   };
 
+  // SQLite commits the transactions of one turn together (see group-commit.ts); PostgreSQL runs them side by side.
+  const grouped = !db.isTransaction && dialect === 'sqlite' ? createGroupCommit(db) : undefined;
   const inTransaction = <T>(fn: (tx: Kysely<Database>) => Promise<T>): Promise<T> =>
-    db.isTransaction ? fn(db) : db.transaction().execute((tx) => fn(tx));
+    db.isTransaction ? fn(db) : grouped ? grouped(fn) : db.transaction().execute((tx) => fn(tx));
 
   const repo: Repository = {
     dialect,
@@ -159,25 +173,29 @@ export function createRepository(
     directUploads: createDirectUploadStore(db),
     journal: createJournal(db, held),
     tusUploads: createTusUploadStore(db),
-    createToken: ({ name, tokenHash, access }) =>
-      db
+    createToken: async ({ name, tokenHash, access }) => {
+      tokensKnown = undefined;
+      const row = await db
         .insertInto('api_tokens')
         .values({ name, token_hash: tokenHash, access, created_at: nowIso(), last_used_at: null })
         .returningAll()
-        .executeTakeFirstOrThrow(),
+        .executeTakeFirstOrThrow();
+      tokensKnown = undefined;
+      return row;
+    },
     findTokenByHash: (tokenHash) =>
       db.selectFrom('api_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst(),
-    countTokens: async () => {
-      const row = await db
-        .selectFrom('api_tokens')
-        .select((eb) => eb.fn.countAll<number>().as('count'))
-        .executeTakeFirst();
-      return Number(row?.count ?? 0);
+    hasTokens: async () => {
+      const version = options.dataVersion?.();
+      if (version !== undefined && tokensKnown?.version === version) return tokensKnown.exist;
+      const exist = (await db.selectFrom('api_tokens').select('id').limit(1).executeTakeFirst()) !== undefined;
+      if (version !== undefined) tokensKnown = { version, exist };
+      return exist;
     },
     touchToken: async (id, at) => {
       await db.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute();
     },
-    transaction: (fn) => inTransaction((tx) => fn(createRepository(tx, dialect, held))),
+    transaction: (fn) => inTransaction((tx) => fn(createRepository(tx, dialect, { held }))),
   };
   return repo;
 }

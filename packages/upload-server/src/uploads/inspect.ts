@@ -9,12 +9,10 @@ export function tooLarge(limit: number): HttpError {
   return new HttpError(413, `The file is larger than the size limit of ${limit} bytes`, { limit });
 }
 
-/** Whether a failure means the body went over the size limit (ours, the multipart parser's, or the provider's). */
+/** Whether a failure means the body went over the size limit (ours or the provider's). */
 export function isTooLarge(error: unknown, counter: ByteCounter, limit: number): boolean {
   if (counter.bytes > limit) return true;
   if (isProviderError(error, 'TOO_LARGE')) return true;
-  const code = (error as { code?: string })?.code;
-  if (code === 'FST_REQ_FILE_TOO_LARGE') return true;
   const cause = (error as { cause?: unknown })?.cause;
   return cause !== undefined && cause !== error && isTooLarge(cause, counter, limit);
 }

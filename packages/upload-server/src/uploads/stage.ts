@@ -82,6 +82,8 @@ export function createStage(deps: UploadsDeps): (input: IngestInput) => Promise<
         await recordPending();
         const body = file.stream.pipe(counter);
         // `finished` also reports a source that failed or closed early while its key was journalled, before this.
+        // The provider sees that failure through the body it reads; until it listens, the event must not go unheard.
+        counter.on('error', () => undefined);
         finished(file.stream, (error) => {
           if (error) counter.destroy(error);
         });
@@ -107,7 +109,7 @@ export function createStage(deps: UploadsDeps): (input: IngestInput) => Promise<
       await compensate(objects, pending);
       input.stream.resume();
       if (error instanceof HttpError) throw error;
-      if (isTooLarge(error, counter, limit)) throw tooLarge(limit);
+      if (input.truncated?.() || isTooLarge(error, counter, limit)) throw tooLarge(limit);
       if (signal?.aborted || isProviderError(error, 'ABORTED')) {
         throw new HttpError(499, 'The upload was aborted by the client');
       }

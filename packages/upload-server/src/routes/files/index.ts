@@ -7,7 +7,7 @@ import { envelope, HttpError } from '../../errors.js';
 import { AllowList, FetchError, guardedFetch } from '../../fetch/index.js';
 import { refOf } from '../../files/model.js';
 import { checkName, sha256Hex } from '../../files/names.js';
-import { readUploadForm } from '../../http/form.js';
+import { isMultipart, readUploadForm } from '../../http/form.js';
 import { absoluteUrl, clientAbortSignal } from '../../http/request.js';
 import type { FileEntityRow, FileRow } from '../../store/schema.js';
 import { DOWNLOAD_SCHEMA, FROM_URL_SCHEMA, SIGN_URLS_SCHEMA, UPLOAD_SCHEMA } from './schemas.js';
@@ -99,8 +99,7 @@ export const filesRoutes: FastifyPluginAsync = async (app) => {
 
   app.post('/api/files', { schema: UPLOAD_SCHEMA }, async (request, reply) => {
     const signal = clientAbortSignal(request, reply);
-    if (!request.isMultipart())
-      throw new HttpError(400, 'Send the file as multipart/form-data, in a part named "file"');
+    if (!isMultipart(request)) throw new HttpError(400, 'Send the file as multipart/form-data, in a part named "file"');
     const { staged } = await readUploadForm(request, ctx, {
       signal,
       withSecret: true,

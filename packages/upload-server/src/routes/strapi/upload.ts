@@ -4,7 +4,14 @@ import type { UploadsContext } from '../../context.js';
 import { HttpError } from '../../errors.js';
 import { toFileEntity } from '../../files/entity.js';
 import { sanitiseName } from '../../files/names.js';
-import { type FormFields, firstField, parseFileInfo, parseLinks, readUploadForm } from '../../http/form.js';
+import {
+  type FormFields,
+  firstField,
+  isMultipart,
+  parseFileInfo,
+  parseLinks,
+  readUploadForm,
+} from '../../http/form.js';
 import { clientAbortSignal, parseIdParam } from '../../http/request.js';
 import { nowIso } from '../../store/repository.js';
 import type { FileEntityRow, FileRow } from '../../store/schema.js';
@@ -41,7 +48,7 @@ export function registerUploadRoute(app: FastifyInstance): void {
     const id = parseIdParam(query.id);
     if (id !== undefined && !(await ctx.repo.findFile(id))) throw new HttpError(404, 'file.notFound');
 
-    if (!request.isMultipart()) {
+    if (!isMultipart(request)) {
       const type = essence(request.headers['content-type']);
       if (type !== null && type !== 'application/json') {
         throw new HttpError(
