@@ -161,20 +161,21 @@ export class DiskStore {
     try {
       out = await this.createTemp(tmp);
       if (source.errored) throw source.errored;
-      // A declared size is held by the core's guard before the body gets here; a direct upload's cap is ours.
-      const counter = new ByteCounter(options.maxBytes, this.provider);
-      await pipeline(source, counter, out, ...(options.signal ? [{ signal: options.signal }] : []));
-      if (options.minBytes !== undefined && counter.bytes < options.minBytes) {
+      // A declared size is held by the core's guard before the body gets here; a direct upload's bounds are ours.
+      const bounded = options.maxBytes !== undefined || options.minBytes !== undefined;
+      const counter = bounded ? new ByteCounter(options.maxBytes, this.provider) : undefined;
+      const signal = options.signal ? [{ signal: options.signal }] : [];
+      await (counter ? pipeline(source, counter, out, ...signal) : pipeline(source, out, ...signal));
+      if (counter && options.minBytes !== undefined && counter.bytes < options.minBytes) {
         throw this.error(
           'INVALID_INPUT',
           `the file has ${counter.bytes} bytes; at least ${options.minBytes} are required`,
         );
       }
       if (this.fsync) await syncPath(tmp);
-      await writeFile(metaTmp, meta, { flag: 'wx' });
       // Metadata first: once the file is visible, its metadata is too. A rename keeps the inode and the times, so
       // the temporary file's stats are the placed file's.
-      const [stats] = await Promise.all([stat(tmp), this.placeInto(metaTmp, metaPath)]);
+      const [stats] = await Promise.all([stat(tmp), this.writeMeta(metaPath, metaTmp, meta)]);
       metaPlaced = true;
       options.signal?.throwIfAborted();
       await this.placeInto(tmp, target);
@@ -194,6 +195,29 @@ export class DiskStore {
       source.off('error', swallow);
       this.writing.delete(tmp);
     }
+  }
+
+  /**
+   * Writes an object's metadata sidecar. A new key's is written in place (no reader looks for it before its object
+   * exists, and a write that fails removes what it made); one that exists is replaced through `tmp` and a rename, so
+   * a reader sees the old or the new one whole.
+   */
+  private async writeMeta(path: string, tmp: string, meta: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await writeFile(path, meta, { flag: 'wx' });
+        return;
+      } catch (error) {
+        if (code(error) === 'EEXIST') break;
+        if (code(error) !== 'ENOENT' || attempt >= PLACE_ATTEMPTS) {
+          await rm(path, { force: true }).catch(() => undefined);
+          throw error;
+        }
+        await mkdir(dirname(path), { recursive: true });
+      }
+    }
+    await writeFile(tmp, meta, { flag: 'wx' });
+    await this.placeInto(tmp, path);
   }
 
   /**

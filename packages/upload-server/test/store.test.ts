@@ -90,6 +90,15 @@ for (const kind of databases()) {
       expect(await repo.deleteFile(inserted.id)).toBeUndefined();
     });
 
+    test('the row insertFile returns is the row stored, columns left out or undefined included', async () => {
+      const { alternative_text: _a, caption: _c, folder_path: _f, ...partial } = row('r1');
+      for (const given of [partial, { ...partial, document_id: 'r2-doc', caption: undefined, width: 7 }]) {
+        const inserted = await repo.insertFile(given);
+        expect(inserted).toEqual(await repo.findFile(inserted.id));
+        expect(inserted).toMatchObject({ alternative_text: null, caption: null, folder_path: '/' });
+      }
+    });
+
     test('document ids and secret hashes are unique', async () => {
       const a = await repo.insertFile(row('u1', { document_id: 'same-doc', secret_hash: 'f'.repeat(64) }));
       await expect(repo.insertFile(row('u2', { document_id: 'same-doc' }))).rejects.toMatchObject(uniqueViolation);
@@ -125,6 +134,43 @@ for (const kind of databases()) {
       ).rejects.toThrow('boom');
       const after = await opened.db.selectFrom('files').select(opened.db.fn.countAll().as('n')).executeTakeFirst();
       expect(Number(after?.n)).toBe(Number(before?.n));
+    });
+
+    test('no index on files repeats another (each is written on every upload)', async () => {
+      const indexes: Array<{ name: string; unique: boolean; columns: string[] }> = [];
+      if (kind === 'postgres') {
+        const { rows } = await sql<{ name: string; unique: boolean; columns: string[] }>`
+          select i.relname as name, ix.indisunique as unique, array_agg(a.attname::text order by k.ord) as columns
+          from pg_index ix
+          join pg_class i on i.oid = ix.indexrelid
+          join pg_class t on t.oid = ix.indrelid
+          join pg_namespace n on n.oid = t.relnamespace
+          cross join lateral unnest(ix.indkey) with ordinality as k(attnum, ord)
+          join pg_attribute a on a.attrelid = t.oid and a.attnum = k.attnum
+          where t.relname = 'files' and n.nspname = ${schema!}
+          group by i.relname, ix.indisunique`.execute(opened.db);
+        indexes.push(...rows);
+      } else {
+        const list = await sql<{ name: string; unique: number }>`pragma index_list('files')`.execute(opened.db);
+        for (const index of list.rows) {
+          const info = await sql<{ name: string }>`select name from pragma_index_info(${index.name})`.execute(
+            opened.db,
+          );
+          // Every SQLite index ends with the rowid (here `id`), named or not.
+          const columns = info.rows.map((r) => r.name);
+          indexes.push({
+            name: index.name,
+            unique: index.unique === 1,
+            columns: [...columns.filter((c) => c !== 'id'), 'id'],
+          });
+        }
+      }
+      const isPrefix = (a: string[], b: string[]) => a.length <= b.length && a.every((c, i) => b[i] === c);
+      const repeated = indexes
+        .filter((a) => !a.unique && indexes.some((b) => b !== a && isPrefix(a.columns, b.columns)))
+        .map((a) => a.name);
+      expect(indexes.length).toBeGreaterThan(5);
+      expect(repeated).toEqual([]);
     });
 
     test('transactions asked for together (one commit on SQLite): each keeps or undoes only its own writes', async () => {
@@ -248,6 +294,7 @@ describe.each(postgresOnly)('several processes [%s]', () => {
         '0004_object_migrations',
         '0005_tus_uploads',
         '0006_sqlite_size_index',
+        '0007_redundant_indexes',
       ]);
       // A second fresh schema in the same database is migrated too: the first one's tables do not fool it.
       const other = freshSchema();

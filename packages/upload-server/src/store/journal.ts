@@ -69,13 +69,20 @@ function parseObject(text: string | null): Record<string, unknown> | null {
   }
 }
 
-export function createJournal(db: Kysely<Database> | Transaction<Database>, held: Set<string> = new Set()): Journal {
-  const write = async (objects: NewPendingObject[]) => {
+/** Runs writes in a transaction that commits with others (the repository's group commit on SQLite). */
+export type GroupedRun = <T>(fn: (tx: Transaction<Database>) => Promise<T>) => Promise<T>;
+
+export function createJournal(
+  db: Kysely<Database> | Transaction<Database>,
+  held: Set<string> = new Set(),
+  grouped?: GroupedRun,
+): Journal {
+  const write = async (objects: NewPendingObject[], executor: Kysely<Database> = db) => {
     const now = new Date().toISOString();
     // One entry per key (a statement may not upsert one row twice); the last recorded wins.
     const unique = [...new Map(objects.map((o) => [o.key, o])).values()];
     for (const part of chunks(unique)) {
-      await db
+      await executor
         .insertInto('upload_journal')
         .values(
           part.map((o) => ({
@@ -99,7 +106,8 @@ export function createJournal(db: Kysely<Database> | Transaction<Database>, held
   };
 
   // Uploads running at once record in one statement, one commit: what arrives before the next turn of the event
-  // loop is written together (inside a transaction, at once, as part of it).
+  // loop is written together (inside a transaction, at once, as part of it). On SQLite the group commit does that
+  // for every transaction of the turn, records included.
   let queue: Array<{ objects: NewPendingObject[]; done: (error?: unknown) => void }> = [];
   const flush = async () => {
     const batch = queue;
@@ -117,6 +125,7 @@ export function createJournal(db: Kysely<Database> | Transaction<Database>, held
       if (objects.length === 0) return;
       for (const object of objects) held.add(object.key);
       if (db.isTransaction) return write(objects);
+      if (grouped) return grouped((tx) => write(objects, tx));
       await new Promise<void>((resolve, reject) => {
         queue.push({ objects, done: (error) => (error ? reject(error) : resolve()) });
         if (queue.length === 1) setImmediate(flush);
@@ -168,7 +177,7 @@ export function createJournal(db: Kysely<Database> | Transaction<Database>, held
         .executeTakeFirst();
       return waiting !== undefined;
     },
-    on: (executor) => createJournal(executor, held),
+    on: (executor) => createJournal(executor, held, grouped),
   };
   return journal;
 }

@@ -200,7 +200,28 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropIndex('files_size_idx').execute();
       },
     },
+    '0007_redundant_indexes': {
+      // Every index is written on every upload. Some only repeated another: document_id's unique constraint already
+      // has one; on SQLite an index carries the rowid, so (created_at, id) is (created_at); on PostgreSQL each
+      // (column, id) index of 0001/0002 answers what the index on its column alone did.
+      async up(db: Kysely<unknown>) {
+        for (const name of redundantIndexes(dialect)) await db.schema.dropIndex(name).ifExists().execute();
+      },
+      async down(db: Kysely<unknown>) {
+        for (const name of redundantIndexes(dialect)) {
+          const columns = name === 'files_created_at_id_idx' ? ['created_at', 'id'] : [name.slice(6, -4)];
+          await db.schema.createIndex(name).ifNotExists().on('files').columns(columns).execute();
+        }
+      },
+    },
   };
+}
+
+/** The indexes on `files` that repeat another index of the same dialect (see 0007). */
+function redundantIndexes(dialect: Dialect): string[] {
+  return dialect === 'postgres'
+    ? ['created_at', 'updated_at', 'name', 'mime', 'hash', 'document_id'].map((c) => `files_${c}_idx`)
+    : ['files_document_id_idx', 'files_created_at_id_idx'];
 }
 
 class CodeMigrations implements MigrationProvider {

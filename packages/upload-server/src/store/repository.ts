@@ -51,6 +51,20 @@ export interface Repository {
   transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T>;
 }
 
+/** What a file row holds in the columns an insert may leave out (see `insertRow`). */
+const UNSET_FILE_COLUMNS = {
+  alternative_text: null,
+  caption: null,
+  width: null,
+  height: null,
+  formats: null,
+  ext: null,
+  preview_url: null,
+  provider_metadata: null,
+  secret_hash: null,
+  folder_path: '/',
+} as const;
+
 export function nowIso(): string {
   return new Date().toISOString();
 }
@@ -107,14 +121,28 @@ export function createRepository(
   const inTransaction = <T>(fn: (tx: Kysely<Database>) => Promise<T>): Promise<T> =>
     db.isTransaction ? fn(db) : grouped ? grouped(fn) : db.transaction().execute((tx) => fn(tx));
 
+  /**
+   * Inserts a file row and returns it whole. SQLite's `returning *` costs three times the insert itself, so there
+   * the row is what was written (every column the insert left out is null, but `folder_path`) with its new id.
+   */
+  const insertRow = async (executor: Kysely<Database>, row: NewFileRow): Promise<FileRow> => {
+    if (dialect !== 'sqlite') return executor.insertInto('files').values(row).returningAll().executeTakeFirstOrThrow();
+    const { insertId } = await executor.insertInto('files').values(row).executeTakeFirstOrThrow();
+    const written: FileRow = { ...UNSET_FILE_COLUMNS, ...row, id: Number(insertId) };
+    // A column given as undefined was left out of the insert: it holds what an unset column holds.
+    for (const [column, unset] of Object.entries(UNSET_FILE_COLUMNS))
+      (written as Record<string, unknown>)[column] ??= unset;
+    return written;
+  };
+
   const repo: Repository = {
     dialect,
     insertFile: (row, links = [], single) =>
       // One statement is atomic on its own: a transaction (two more round trips) only when links come with it.
       links.length === 0
-        ? db.insertInto('files').values(row).returningAll().executeTakeFirstOrThrow()
+        ? insertRow(db, row)
         : inTransaction(async (tx) => {
-            const inserted = await tx.insertInto('files').values(row).returningAll().executeTakeFirstOrThrow();
+            const inserted = await insertRow(tx, row);
             await addLinks(tx, inserted.id, links, single);
             return inserted;
           }),
@@ -171,7 +199,7 @@ export function createRepository(
       return map;
     },
     directUploads: createDirectUploadStore(db),
-    journal: createJournal(db, held),
+    journal: createJournal(db, held, grouped),
     tusUploads: createTusUploadStore(db),
     createToken: async ({ name, tokenHash, access }) => {
       tokensKnown = undefined;
