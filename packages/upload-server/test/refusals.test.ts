@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import sharp from 'sharp';
-import { form, json } from './helpers/http.js';
+import { form, json, rawMultipart } from './helpers/http.js';
 import { startServer, type TestServer } from './helpers/server.js';
 import { forEachDatabase, type Harness, startHarness } from './helpers/suite.js';
 
@@ -196,6 +196,30 @@ forEachDatabase('limits and promises', (kind) => {
     const body = await json(res);
     expect({ status: res.status, name: body.error?.name }).toEqual({ status: 415, name: 'UnsupportedMediaTypeError' });
     expect(body.error.message).toMatch(/multipart\/form-data/);
+  });
+
+  test('a form over its limits (files, fields, the size of a field) is refused naming the limit; nothing is stored', async () => {
+    const file = (i: number) => ({ name: 'files', filename: `f${i}.txt`, type: 'text/plain', content: `file ${i}` });
+    const field = (i: number) => ({ name: `f${i}`, content: 'x' });
+    for (const [parts, status, message] of [
+      [Array.from({ length: 101 }, (_, i) => file(i)), 413, 'more than 100 files'],
+      [[...Array.from({ length: 101 }, (_, i) => field(i)), file(0)], 413, 'more than 100 fields'],
+      [[{ name: 'fileInfo', content: 'x'.repeat(64 * 1024 + 1) }, file(0)], 400, 'The field "fileInfo" is too long'],
+    ] as const) {
+      const { body, contentType } = rawMultipart([...parts]);
+      const res = await fetch(`${h.url}/api/upload`, {
+        method: 'POST',
+        headers: { 'content-type': contentType },
+        body,
+      });
+      const answer = await json(res);
+      expect({ status: res.status, message: answer.error?.message }).toEqual({
+        status,
+        message: expect.stringContaining(message),
+      });
+    }
+    expect(await h.objects()).toEqual([]);
+    expect(await h.rowCount()).toBe(0);
   });
 
   test('fields[] with an unknown name or a hidden column is a 400 naming it', async () => {
