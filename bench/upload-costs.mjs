@@ -19,7 +19,7 @@ const env = (name, fallback) => Number(process.env[name] ?? fallback);
 const count = env('BENCH_COSTS_COUNT', 2000);
 const bytes = env('BENCH_SMALL_KIB', 10) * 1024;
 const inflight = env('BENCH_SMALL_INFLIGHT', 16);
-const rounds = env('BENCH_ROUNDS', 3);
+const rounds = env('BENCH_ROUNDS', 5);
 const body = Buffer.alloc(bytes, 7);
 
 /** Runs `fn` `count` times, `inflight` at once; CPU µs of this process (all threads) and wall µs per call. */
@@ -56,7 +56,8 @@ try {
       }),
   };
   const results = { floor: [], local: [] };
-  for (const fn of Object.values(sides)) await measure(fn); // warm-up
+  // Warm-up: the first thousands of files cost both sides several times more (JIT, the file system's caches).
+  for (let i = 0; i < 2; i++) for (const fn of Object.values(sides)) await measure(fn);
   console.log(
     `1. local provider vs the floor's write: ${rounds} rounds × ${count} files of ${bytes / 1024} KiB, ${inflight} at once`,
   );
