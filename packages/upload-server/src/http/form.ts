@@ -46,6 +46,8 @@ function formParts(req: IncomingMessage, sizeLimit: number) {
   let failure: unknown;
   let finished = false;
   let wake: (() => void) | undefined;
+  /** The file part busboy is filling now: what a client that goes away leaves unfinished. */
+  let filling: FilePart | undefined;
   const notify = () => {
     const resume = wake;
     wake = undefined;
@@ -63,6 +65,10 @@ function formParts(req: IncomingMessage, sizeLimit: number) {
     });
     // Over the limit: fail the file now, instead of reading the rest of it for nothing.
     file.once('limit', () => file.destroy(tooLarge(sizeLimit)));
+    filling = file as FilePart;
+    file.once('end', () => {
+      if (filling === file) filling = undefined;
+    });
     queue.push({ kind: 'file', field: field ?? '', file: file as FilePart, filename, mime });
     notify();
   });
@@ -80,9 +86,13 @@ function formParts(req: IncomingMessage, sizeLimit: number) {
     finished = true;
     notify();
   });
-  // The client went away mid-body: nothing more will come.
+  // The client went away mid-body: nothing more will come, and whoever reads the unfinished file must hear so (busboy
+  // does not: it only stops getting bytes).
   const onClose = () => {
-    if (!req.readableEnded) fail(malformed(new Error('the client closed the connection before the end of the form')));
+    if (req.readableEnded) return;
+    const error = malformed(new Error('the client closed the connection before the end of the form'));
+    filling?.destroy(error);
+    fail(error);
   };
   req.once('close', onClose);
   req.pipe(parser);
@@ -179,6 +189,7 @@ export async function readUploadForm(
     await Promise.all(staged.map((s) => ctx.uploads.discard(s)));
     throw error;
   }
+  parts.close();
   return { fields, staged };
 }
 
