@@ -3,6 +3,8 @@
  * head is the whole body (so a JSON document can be parsed whole and a cut UTF-8 sequence at the end is an error).
  */
 
+import { isUtf8 } from 'node:buffer';
+
 export interface TextType {
   mime: string;
   ext: string | null;
@@ -47,6 +49,8 @@ export function decodeText(head: Uint8Array, complete: boolean): string | null {
     bytes = bytes.subarray(2);
   }
   if (!complete) bytes = trimCutSequence(bytes, encoding);
+  // Most binary bodies show it at once (a NUL, bytes that are not UTF-8): answered without decoding, or throwing.
+  if (encoding === 'utf-8' && (bytes.includes(0) || !isUtf8(bytes))) return null;
   let text: string;
   try {
     text = new TextDecoder(encoding, { fatal: true, ignoreBOM: true }).decode(bytes);
