@@ -232,6 +232,11 @@ describe('whether tokens exist (SQLite keeps the answer until the database chang
       expect(await repo.hasTokens()).toBe(false);
       await repo.createToken({ name: 'here', tokenHash: 'b'.repeat(64), access: 'read-only' });
       expect(await repo.hasTokens()).toBe(true);
+      await cli.db.deleteFrom('api_tokens').execute();
+      expect(await repo.hasTokens()).toBe(false);
+      // Created in one of this connection's transactions: SQLite's data_version does not move for it.
+      await repo.transaction((tx) => tx.createToken({ name: 'in-tx', tokenHash: 'c'.repeat(64), access: 'read-only' }));
+      expect(await repo.hasTokens()).toBe(true);
     } finally {
       await cli.close();
       await server.close();

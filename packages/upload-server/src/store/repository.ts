@@ -74,6 +74,8 @@ export interface RepositoryOptions {
   held?: Set<string>;
   /** SQLite's `PRAGMA data_version`: changes when another connection commits (see `OpenDatabase`). */
   dataVersion?: (() => number) | undefined;
+  /** Whether tokens exist, as last read, shared with the repositories of its transactions (see `hasTokens`). */
+  tokens?: { known?: { version: number; exist: boolean } | undefined };
 }
 
 export function createRepository(
@@ -82,9 +84,10 @@ export function createRepository(
   options: RepositoryOptions = {},
 ): Repository {
   const held = options.held ?? new Set<string>();
-  // Whether tokens exist, kept until a token is created here or another connection (`upload-server token create`)
-  // commits: the answer anonymous access hangs on, without reading the table on every request.
-  let tokensKnown: { version: number; exist: boolean } | undefined;
+  // Whether tokens exist, kept until a token is created on this connection (here or in one of its transactions) or
+  // another connection (`upload-server token create`) commits: the answer anonymous access hangs on, without reading
+  // the table on every request.
+  const tokens = options.tokens ?? {};
   const addLinks = async (
     tx: Kysely<Database>,
     fileId: number,
@@ -202,28 +205,28 @@ export function createRepository(
     journal: createJournal(db, held, grouped),
     tusUploads: createTusUploadStore(db),
     createToken: async ({ name, tokenHash, access }) => {
-      tokensKnown = undefined;
+      tokens.known = undefined;
       const row = await db
         .insertInto('api_tokens')
         .values({ name, token_hash: tokenHash, access, created_at: nowIso(), last_used_at: null })
         .returningAll()
         .executeTakeFirstOrThrow();
-      tokensKnown = undefined;
+      tokens.known = undefined;
       return row;
     },
     findTokenByHash: (tokenHash) =>
       db.selectFrom('api_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst(),
     hasTokens: async () => {
       const version = options.dataVersion?.();
-      if (version !== undefined && tokensKnown?.version === version) return tokensKnown.exist;
+      if (version !== undefined && tokens.known?.version === version) return tokens.known.exist;
       const exist = (await db.selectFrom('api_tokens').select('id').limit(1).executeTakeFirst()) !== undefined;
-      if (version !== undefined) tokensKnown = { version, exist };
+      if (version !== undefined) tokens.known = { version, exist };
       return exist;
     },
     touchToken: async (id, at) => {
       await db.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute();
     },
-    transaction: (fn) => inTransaction((tx) => fn(createRepository(tx, dialect, { held }))),
+    transaction: (fn) => inTransaction((tx) => fn(createRepository(tx, dialect, { held, tokens }))),
   };
   return repo;
 }
