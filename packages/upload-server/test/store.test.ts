@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { type Kysely, sql } from 'kysely';
 import { type OpenDatabase, openDatabase } from '../src/store/db.js';
+import { createGroupCommit } from '../src/store/group-commit.js';
 import { migrateToLatest } from '../src/store/migrations.js';
 import { createRepository, nowIso, type Repository } from '../src/store/repository.js';
 import type { NewFileRow } from '../src/store/schema.js';
@@ -212,6 +213,39 @@ for (const kind of databases()) {
     });
   });
 }
+
+describe('group commit (SQLite)', () => {
+  test('when the shared commit fails, every transaction of the group fails with its error and none is kept', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'upload-server-group-'));
+    const opened = await openDatabase({ dataDir: dir });
+    try {
+      const grouped = createGroupCommit(opened.db);
+      const results = await Promise.allSettled([
+        grouped((tx) => tx.insertInto('files').values(row('c1')).execute()),
+        grouped(async (tx) => {
+          // A foreign key checked at commit time: this transaction's own statements succeed, the commit does not.
+          await sql`pragma defer_foreign_keys = on`.execute(tx);
+          await tx
+            .insertInto('file_links')
+            .values({ file_id: 999_999, ref: 'r', ref_id: '1', field: 'f', position: 0 })
+            .execute();
+        }),
+        grouped((tx) => tx.insertInto('files').values(row('c3')).execute()),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+      for (const r of results)
+        expect((r as PromiseRejectedResult).reason).toMatchObject({ message: expect.stringMatching(/FOREIGN KEY/) });
+      const kept = await opened.db.selectFrom('files').select('name').where('name', 'in', ['c1', 'c3']).execute();
+      expect(kept).toEqual([]);
+      // The connection is usable again: the failed group was rolled back, not left open.
+      await expect(grouped((tx) => tx.insertInto('files').values(row('c4')).execute())).resolves.toBeDefined();
+      expect(await opened.db.selectFrom('files').select('name').where('name', '=', 'c4').execute()).toHaveLength(1);
+    } finally {
+      await opened.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('whether tokens exist (SQLite keeps the answer until the database changes)', () => {
   test('a token another connection creates (upload-server token create) is seen at once; one made here too', async () => {

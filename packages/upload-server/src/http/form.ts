@@ -15,7 +15,7 @@ export type FormFields = Map<string, string[]>;
 const FILE_FIELDS = new Set(['files', 'files[]']);
 const MAX_FIELD_BYTES = 64 * 1024;
 /** What one form may hold. Past these the upload is refused with a 413 that names the limit. */
-export const FORM_LIMITS = { files: 100, fields: 100, parts: 1000, headerPairs: 200 } as const;
+const FORM_LIMITS = { files: 100, fields: 100, parts: 1000, headerPairs: 200 } as const;
 
 /** Whether the body is a multipart form (its parser, registered in `app.ts`, leaves the body for `readUploadForm`). */
 export function isMultipart(request: FastifyRequest): boolean {

@@ -1,8 +1,11 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { ControlledTransaction, Kysely, Transaction } from 'kysely';
 import type { Database } from './schema.js';
 
-/** Most transactions one commit takes: a burst waits at most this many turns of work for its commit. */
+/** Most transactions one commit takes; more asked for in the same turn go into the next commit. */
 const MAX_GROUP = 128;
+
+/** Runs `fn` in a transaction that commits together with the others of its turn. */
+export type GroupedRun = <T>(fn: (tx: Transaction<Database>) => Promise<T>) => Promise<T>;
 
 interface Waiting {
   fn: (tx: Transaction<Database>) => Promise<unknown>;
@@ -19,7 +22,7 @@ interface Waiting {
  * - each resolves only once the shared commit succeeded, and fails with the commit's error if that fails;
  * - they still run one at a time, as they did on the one connection, so none sees another's half-done writes.
  */
-export function createGroupCommit(db: Kysely<Database>) {
+export function createGroupCommit(db: Kysely<Database>): GroupedRun {
   let queue: Waiting[] = [];
   let scheduled = false;
 
@@ -29,7 +32,7 @@ export function createGroupCommit(db: Kysely<Database>) {
     queue = queue.slice(MAX_GROUP);
     if (queue.length > 0) schedule();
     const done: Array<{ waiting: Waiting; value: unknown }> = [];
-    let trx: Awaited<ReturnType<ReturnType<typeof db.startTransaction>['execute']>> | undefined;
+    let trx: ControlledTransaction<Database> | undefined;
     try {
       trx = await db.startTransaction().execute();
       for (const waiting of batch) {

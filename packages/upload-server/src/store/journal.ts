@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import type { GroupedRun } from './group-commit.js';
 import type { Database } from './schema.js';
 
 /** An object that may be in the storage without a row owning it yet. */
@@ -68,9 +69,6 @@ function parseObject(text: string | null): Record<string, unknown> | null {
     return null;
   }
 }
-
-/** Runs writes in a transaction that commits with others (the repository's group commit on SQLite). */
-export type GroupedRun = <T>(fn: (tx: Transaction<Database>) => Promise<T>) => Promise<T>;
 
 export function createJournal(
   db: Kysely<Database> | Transaction<Database>,
